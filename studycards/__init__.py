@@ -1,0 +1,1 @@
+"""studycards: YAML question-answer pairs compiled into an Anki deck."""

@@ -1,0 +1,134 @@
+"""The values the pipeline passes along: card kinds, the keys of the format, cards and the deck.
+
+The key tables here are the single definition of the YAML format: the checker
+reads them to validate files, and the documentation is written from them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+
+class Kind(str, Enum):
+    """The five kinds of card; each has its own note type."""
+
+    BASIC = "basic"
+    REVERSED = "reversed"
+    CLOZE = "cloze"
+    CHOICE = "choice"
+    TYPED = "typed"
+
+
+KeyType = Literal["text", "flag", "list"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType
+    help: str
+    required: bool = False
+
+
+DECK_KEYS: tuple[Key, ...] = (
+    Key("id", "text", "The deck's permanent namespace for note ids: never change it.", required=True),
+    Key("name", "text", "The deck's name in Anki; subdecks go below it.", required=True),
+    Key("description", "text", "Shown on the deck's overview screen (Markdown)."),
+    Key("source", "text", "Default source for every card that names none."),
+)
+
+FILE_KEYS: tuple[Key, ...] = (
+    Key("subdeck", "text", 'Put this file\'s cards in "<deck name>::<subdeck>".'),
+    Key("tags", "list", "Tags added to every card of the file."),
+    Key("cards", "list", "The cards of this file.", required=True),
+)
+
+CARD_KEYS: tuple[Key, ...] = (
+    Key("id", "text", "Stable and unique in the deck; a build writes one in when it is missing."),
+    Key("q", "text", "The question (Markdown)."),
+    Key("a", "text", "The answer (Markdown); for multiple choice, one of the choices."),
+    Key("cloze", "text", "Cloze text with {{c1::answer}} or {{c1::answer::hint}} deletions."),
+    Key("choices", "list", "Makes a multiple-choice card; 'a' must be one of them."),
+    Key("reverse", "flag", "true: also ask answer -> question."),
+    Key("typed", "flag", "true: the learner types the answer and Anki compares it."),
+    Key("extra", "text", "Context shown under the answer (Markdown)."),
+    Key("source", "text", "Where the fact comes from, shown small on the back."),
+    Key("sound", "text", "A sound file under cards/media/, played on the back."),
+    Key("tags", "list", "Tags of this card, added to the file's tags."),
+)
+
+# Keys that decide the kind, and those that cannot be combined with each.
+KIND_KEYS = ("cloze", "choices", "reverse", "typed")
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+CLOZE_PATTERN = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class IdSlot:
+    """Where a missing ``id:`` goes, from the positions of a card's mapping (1-based).
+
+    A block mapping gets a new line at ``indent`` after its first value, which
+    ends at ``end_line``/``end_column``. A flow mapping (``- {q: ..., a: ...}``)
+    gets ``id: ..., `` just after its brace at ``line``/``column``.
+    """
+
+    flow: bool
+    line: int
+    column: int
+    indent: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    kind: Kind
+    file: str
+    line: int
+    column: int
+    subdeck: str
+    question: str = ""
+    answer: str = ""
+    cloze: str = ""
+    choices: tuple[str, ...] = ()
+    extra: str = ""
+    source: str = ""
+    sound: str = ""
+    tags: tuple[str, ...] = ()
+    # Position of each text key, so later steps can report at the right place.
+    positions: tuple[tuple[str, int, int], ...] = ()
+    # Set when the YAML had no id and one was generated for it.
+    id_slot: IdSlot | None = None
+
+    def position(self, key: str) -> tuple[int, int]:
+        for name, line, column in self.positions:
+            if name == key:
+                return line, column
+        return self.line, self.column
+
+    @property
+    def prompt_text(self) -> str:
+        """The text a card asks, used to derive ids and compare cards."""
+        return self.cloze if self.kind is Kind.CLOZE else self.question
+
+
+@dataclass(frozen=True)
+class Deck:
+    id: str
+    name: str
+    description: str
+    source: str
+    cards: tuple[Card, ...]
+    deck_file: str
+    description_position: tuple[int, int] = (1, 1)
+
+    def subdeck_names(self) -> list[str]:
+        return sorted({self.full_deck_name(card.subdeck) for card in self.cards})
+
+    def full_deck_name(self, subdeck: str) -> str:
+        return f"{self.name}::{subdeck}" if subdeck else self.name

@@ -1,0 +1,368 @@
+"""Check the nodes of ``cards/`` against the format and turn them into cards.
+
+Every problem is collected, none stops the check early, so the author sees
+all of them at once. The format itself is defined by the key tables in
+``studycards.cards``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from studycards.cards import (
+    CARD_KEYS,
+    CLOZE_PATTERN,
+    DECK_KEYS,
+    FILE_KEYS,
+    ID_PATTERN,
+    Card,
+    Deck,
+    IdSlot,
+    Key,
+    Kind,
+)
+from studycards.problems import Problem
+from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
+
+DECK_FILE = "deck.yaml"
+CARD_FILE_SUFFIXES = (".yaml", ".yml")
+
+_FLAG_VALUES = {"true": True, "false": False}
+# Names other card tools use, for the did-you-mean of an unknown key.
+_KEY_SYNONYMS = {"question": "q", "front": "q", "answer": "a", "back": "a", "text": "cloze",
+                 "tag": "tags", "options": "choices", "choice": "choices", "note": "extra",
+                 "notes": "extra", "audio": "sound", "deck": "subdeck", "title": "name"}
+_NODE_NAMES = {Scalar: "text", Mapping: "a mapping", Sequence: "a list"}
+
+
+@dataclass(frozen=True)
+class DeckHeader:
+    id: str
+    name: str
+    description: str
+    source: str
+    description_position: tuple[int, int]
+
+
+class _Values:
+    """The checked values of one mapping, keyed by name, with the keys' positions."""
+
+    def __init__(self) -> None:
+        self.text: dict[str, str] = {}
+        self.lists: dict[str, list[str]] = {}
+        self.flags: dict[str, bool] = {}
+        self.positions: dict[str, tuple[int, int]] = {}
+        self.list_positions: dict[str, list[tuple[int, int]]] = {}
+
+
+def check_folder(folder: Path, display: str, loader: type | None = None) -> tuple[Deck | None, list[Problem]]:
+    """Read and check a whole ``cards/`` folder; ``display`` is how problems name it."""
+    deck_path = f"{display}/{DECK_FILE}"
+    if not folder.exists():
+        return None, [Problem(display, 1, 1, "error", "no such folder: expected a folder of YAML card files")]
+    if not folder.is_dir():
+        return None, [Problem(display, 1, 1, "error", "expected a folder of YAML card files, found a file")]
+    problems: list[Problem] = []
+    header: DeckHeader | None = None
+    if (folder / DECK_FILE).is_file():
+        header, header_problems = check_deck_file(folder / DECK_FILE, deck_path, loader)
+        problems += header_problems
+    else:
+        problems.append(Problem(deck_path, 1, 1, "error",
+                                "deck.yaml is missing: it names the deck (id, name)"))
+    cards: list[Card] = []
+    card_files = list_card_files(folder)
+    for file in card_files:
+        file_display = f"{display}/{file.name}"
+        outside = _leaves_folder(file, folder)
+        if outside:
+            problems.append(Problem(file_display, 1, 1, "error", outside))
+            continue
+        file_cards, file_problems = check_card_file(file, file_display, loader)
+        cards += file_cards
+        problems += file_problems
+    if not card_files and header is not None:
+        problems.append(Problem(deck_path, 1, 1, "error",
+                                f"no card files: add one such as {display}/topic.yaml"))
+    problems += check_across_files(cards)
+    if header is None or any(problem.level == "error" for problem in problems):
+        return None, sorted(problems)
+    deck = Deck(header.id, header.name, header.description, header.source,
+                tuple(cards), deck_path, header.description_position)
+    return deck, sorted(problems)
+
+
+def list_card_files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.iterdir()
+                  if path.suffix in CARD_FILE_SUFFIXES and path.name != DECK_FILE
+                  and not path.name.startswith("."))
+
+
+def check_deck_file(file: Path, path: str,
+                    loader: type | None = None) -> tuple[DeckHeader | None, list[Problem]]:
+    node, problems = read_file(file, path, loader)
+    if node is None:
+        return None, problems
+    if not isinstance(node, Mapping):
+        return None, [_wrong_type(path, node, "the deck file must be a mapping of keys (id, name, ...)")]
+    values = _check_keys(node, DECK_KEYS, path, problems, "deck.yaml")
+    deck_id = values.text.get("id", "")
+    if "id" in values.text and not ID_PATTERN.match(deck_id):
+        line, column = values.positions["id"]
+        problems.append(Problem(path, line, column, "error", _bad_id_message(deck_id)))
+    if problems:
+        return None, problems
+    return DeckHeader(deck_id, values.text["name"], values.text.get("description", ""),
+                      values.text.get("source", ""),
+                      values.positions.get("description", (1, 1))), []
+
+
+def check_card_file(file: Path, path: str, loader: type | None = None) -> tuple[list[Card], list[Problem]]:
+    node, problems = read_file(file, path, loader)
+    if node is None:
+        return [], problems
+    return check_card_nodes(node, path)
+
+
+def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
+    problems: list[Problem] = []
+    if not isinstance(node, Mapping):
+        return [], [_wrong_type(path, node, "a card file must be a mapping with a 'cards' list")]
+    values = _check_keys(node, FILE_KEYS, path, problems, "card file")
+    subdeck = values.text.get("subdeck", "")
+    file_tags = values.lists.get("tags", [])
+    _check_tags(values, path, problems)
+    cards_node = node.get("cards")
+    cards: list[Card] = []
+    if isinstance(cards_node, Sequence):
+        if not cards_node.items:
+            problems.append(Problem(path, cards_node.line, cards_node.column, "error",
+                                    "'cards' is empty: add at least one card"))
+        for item in cards_node.items:
+            card = _check_card(item, path, subdeck, file_tags, problems)
+            if card is not None:
+                cards.append(card)
+    return cards, problems
+
+
+def check_across_files(cards: list[Card]) -> list[Problem]:
+    """Problems no single file shows: repeated ids, tags differing only in case."""
+    problems: list[Problem] = []
+    first_card: dict[str, Card] = {}
+    first_tag: dict[str, tuple[str, Card]] = {}
+    for card in cards:
+        if card.id:
+            earlier = first_card.setdefault(card.id, card)
+            if earlier is not card:
+                line, column = card.position("id")
+                problems.append(Problem(card.file, line, column, "error",
+                                        f"card id '{card.id}' is used twice "
+                                        f"(first at {earlier.file}:{earlier.position('id')[0]}); "
+                                        "ids must be unique in the deck"))
+        for tag in card.tags:
+            spelling, owner = first_tag.setdefault(tag.casefold(), (tag, card))
+            if spelling != tag:
+                line, column = card.position("tags")
+                problems.append(Problem(card.file, line, column, "error",
+                                        f"tag '{tag}' differs only in case from '{spelling}' "
+                                        f"({owner.file}:{owner.position('tags')[0]}); "
+                                        "Anki would merge them: pick one spelling"))
+    return problems
+
+
+def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
+                problems: list[Problem]) -> Card | None:
+    if not isinstance(node, Mapping):
+        problems.append(_wrong_type(path, node, "a card must be a mapping of keys (q, a, ...)"))
+        return None
+    count = len(problems)
+    values = _check_keys(node, CARD_KEYS, path, problems, "card")
+    kind = _card_kind(node, values, path, problems)
+    card_id = values.text.get("id", "")
+    if "id" in values.text and not ID_PATTERN.match(card_id):
+        line, column = values.positions["id"]
+        problems.append(Problem(path, line, column, "error", _bad_id_message(card_id)))
+    _check_tags(values, path, problems)
+    if kind is None or len(problems) > count:
+        return None
+    tags = tuple(dict.fromkeys([*file_tags, *values.lists.get("tags", [])]))
+    positions = tuple((key, line, column) for key, (line, column) in values.positions.items())
+    return Card(
+        id=card_id, kind=kind, file=path, line=node.line, column=node.column, subdeck=subdeck,
+        question=values.text.get("q", ""), answer=values.text.get("a", ""),
+        cloze=values.text.get("cloze", ""), choices=tuple(values.lists.get("choices", ())),
+        extra=values.text.get("extra", ""), source=values.text.get("source", ""),
+        sound=values.text.get("sound", ""), tags=tags, positions=positions,
+        id_slot=None if "id" in values.text else _id_slot(node),
+    )
+
+
+def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem]) -> Kind | None:
+    """Decide the kind from the keys present, reporting keys that contradict it."""
+    present = [key for key in ("cloze", "choices", "reverse", "typed")
+               if key in values.text or key in values.lists or values.flags.get(key)]
+    if len(present) > 1:
+        line, column = values.positions[present[1]]
+        problems.append(Problem(path, line, column, "error",
+                                f"'{present[1]}' cannot be combined with '{present[0]}': "
+                                "a card has one kind"))
+        return None
+    kind = {"cloze": Kind.CLOZE, "choices": Kind.CHOICE, "reverse": Kind.REVERSED,
+            "typed": Kind.TYPED}.get(present[0], Kind.BASIC) if present else Kind.BASIC
+    if kind is Kind.CLOZE:
+        for key in ("q", "a"):
+            if key in values.positions:
+                line, column = values.positions[key]
+                problems.append(Problem(path, line, column, "error",
+                                        f"a cloze card has no '{key}': the text goes in 'cloze'"))
+        _require(values, "cloze", node, path, problems)
+        text = values.text.get("cloze", "")
+        if text and not CLOZE_PATTERN.search(text):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    "cloze text has no deletion: mark one like {{c1::answer}}"))
+        return kind
+    _require(values, "q", node, path, problems)
+    _require(values, "a", node, path, problems)
+    if kind is Kind.CHOICE:
+        _check_choices(values, path, problems)
+    return kind
+
+
+def _check_choices(values: _Values, path: str, problems: list[Problem]) -> None:
+    choices = values.lists.get("choices")
+    if choices is None:
+        return
+    seen: dict[str, int] = {}
+    for index, choice in enumerate(choices):
+        line, column = values.list_positions["choices"][index]
+        if not choice.strip():
+            problems.append(Problem(path, line, column, "error", "a choice is empty"))
+        elif choice.casefold() in seen:
+            problems.append(Problem(path, line, column, "error",
+                                    f"choice '{choice}' is repeated"))
+        seen.setdefault(choice.casefold(), index)
+    if len(choices) < 2:
+        line, column = values.positions["choices"]
+        problems.append(Problem(path, line, column, "error",
+                                "a multiple-choice card needs at least two choices"))
+    answer = values.text.get("a")
+    if answer and answer not in choices:
+        line, column = values.positions["a"]
+        close = difflib.get_close_matches(answer, choices, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        problems.append(Problem(path, line, column, "error",
+                                f"answer '{answer}' is not one of the choices{hint}"))
+
+
+def _require(values: _Values, key: str, node: Mapping, path: str, problems: list[Problem]) -> None:
+    if key not in values.positions:
+        problems.append(Problem(path, node.line, node.column, "error", f"card has no '{key}'"))
+
+
+def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[Problem],
+                where: str) -> _Values:
+    """Check each key's name and type; return the values that passed."""
+    known = {key.name: key for key in keys}
+    values = _Values()
+    for key_node, value in node.entries:
+        name = key_node.value
+        spec = known.get(name)
+        if spec is None:
+            synonym = _KEY_SYNONYMS.get(name.lower())
+            close = [synonym] if synonym in known else difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else \
+                f"; expected one of: {', '.join(known)}"
+            problems.append(Problem(path, key_node.line, key_node.column, "error",
+                                    f"unknown key '{name}' in {where}{hint}"))
+            continue
+        values.positions[name] = (value.line, value.column)
+        _check_value(spec, value, path, problems, values)
+    for spec in keys:
+        if spec.required and spec.name not in values.positions:
+            problems.append(Problem(path, node.line, node.column, "error",
+                                    f"{where} has no '{spec.name}'"))
+    return values
+
+
+def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], values: _Values) -> None:
+    name = spec.name
+    if spec.type == "list":
+        if not isinstance(value, Sequence):
+            example = "[people, place]" if name == "tags" else "[first, second]"
+            problems.append(_wrong_type(path, value, f"'{name}' must be a list, e.g. {example}"))
+            return
+        if name == "cards":
+            return
+        items: list[str] = []
+        positions: list[tuple[int, int]] = []
+        for item in value.items:
+            if isinstance(item, Scalar):
+                items.append(_normalized(item.value))
+                positions.append((item.line, item.column))
+            else:
+                problems.append(_wrong_type(path, item, f"each item of '{name}' must be text"))
+        values.lists[name] = items
+        values.list_positions[name] = positions
+        return
+    if not isinstance(value, Scalar):
+        problems.append(_wrong_type(path, value, f"'{name}' must be text"))
+        return
+    if spec.type == "flag":
+        flag = _FLAG_VALUES.get(value.value)
+        if flag is None:
+            problems.append(Problem(path, value.line, value.column, "error",
+                                    f"'{name}' must be true or false, not '{value.value}'"))
+        else:
+            values.flags[name] = flag
+        return
+    text = _normalized(value.value).strip()
+    if not text:
+        problems.append(Problem(path, value.line, value.column, "error", f"'{name}' is empty"))
+        return
+    values.text[name] = text
+
+
+def _check_tags(values: _Values, path: str, problems: list[Problem]) -> None:
+    for tag, (line, column) in zip(values.lists.get("tags", []),
+                                   values.list_positions.get("tags", []), strict=True):
+        if not tag:
+            problems.append(Problem(path, line, column, "error", "a tag is empty"))
+        elif any(character.isspace() for character in tag):
+            problems.append(Problem(path, line, column, "error",
+                                    f"tag '{tag}' has a space; Anki splits tags on spaces: "
+                                    "use '-' or '::'"))
+
+
+def _id_slot(node: Mapping) -> IdSlot:
+    first_value = node.entries[0][1] if node.entries else node
+    return IdSlot(flow=node.flow, line=node.line, column=node.column, indent=node.column - 1,
+                  end_line=first_value.end_line, end_column=first_value.end_column)
+
+
+def _leaves_folder(file: Path, folder: Path) -> str:
+    """A message when a card file is a link to somewhere outside the folder."""
+    if not file.is_symlink():
+        return ""
+    target = Path(os.path.realpath(file))
+    if not target.is_relative_to(Path(os.path.realpath(folder))):
+        return "card file is a link that leaves the cards folder; copy the file in instead"
+    return ""
+
+
+def _normalized(text: str) -> str:
+    # Anki stores NFC; normalising here makes equal-looking text compare equal.
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _wrong_type(path: str, node: Node, message: str) -> Problem:
+    return Problem(path, node.line, node.column, "error", f"{message}, not {_NODE_NAMES[type(node)]}")
+
+
+def _bad_id_message(value: str) -> str:
+    return (f"id '{value}' may hold only letters, digits, '-', '_' and '.', "
+            "and must start with a letter or digit")

@@ -1,0 +1,130 @@
+"""The command line: read, check, render, write, report.
+
+Exit codes: 0 success, 1 problems in the cards (or the build could not be
+written), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind
+from studycards.checker import check_folder
+from studycards.ids import IdInsertion, assign_missing_ids, write_back
+from studycards.package import BuildError, anki_decks, build_timestamp, write_package
+from studycards.problems import Problem, has_errors
+from studycards.render import render_deck
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+_DESCRIPTION = """\
+Compile the YAML cards in CARDS (default: cards) into an Anki package,
+by default DIST/<deck id>.apkg where DIST is the folder 'dist' beside CARDS.
+"""
+
+_EPILOG = """\
+exit codes:
+  0  success
+  1  problems in the cards (each printed as path:line:col: error: message),
+     or the package could not be written; nothing is written then
+  2  usage error
+"""
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _parser() -> _ArgumentParser:
+    parser = _ArgumentParser(prog="build.py", description=_DESCRIPTION, epilog=_EPILOG,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cards", nargs="?", default="cards", help="the folder of YAML cards")
+    parser.add_argument("--out", metavar="PATH", help="where to write the .apkg file")
+    parser.add_argument("--check", action="store_true",
+                        help="check the cards and report problems; write nothing")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as error:
+        parser.print_usage(err)
+        print(f"build.py: error: {error}", file=err)
+        return EXIT_USAGE
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    try:
+        return _build(args, out, err)
+    except BuildError as error:
+        print(f"build.py: error: {error}", file=err)
+        return EXIT_PROBLEMS
+
+
+def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    folder = Path(args.cards)
+    display = Path(args.cards).as_posix().rstrip("/") or "."
+    deck, problems = check_folder(folder, display)
+    insertions: list[IdInsertion] = []
+    if deck is not None and args.check:
+        problems += _missing_id_warnings(deck)
+    elif deck is not None:
+        deck, insertions = assign_missing_ids(deck)
+    if deck is not None:
+        rendered, render_problems = render_deck(deck, folder)
+        problems += render_problems
+    _report(problems, err)
+    if deck is None or has_errors(problems):
+        errors = sum(problem.level == "error" for problem in problems)
+        print(f"{errors} error{'s' if errors != 1 else ''}; nothing was written", file=err)
+        return EXIT_PROBLEMS
+    if args.check:
+        print(f"checked {display}: {_counts(deck)}; nothing was written", file=out)
+        return EXIT_OK
+    target = Path(args.out) if args.out else folder.parent / "dist" / f"{deck.id}.apkg"
+    if insertions:
+        write_back(insertions, display, folder)
+    write_package(target, anki_decks(deck, rendered.description, rendered.notes), rendered.media,
+                  build_timestamp())
+    print(f"built {target.as_posix()}: {_counts(deck)}", file=out)
+    return EXIT_OK
+
+
+def _missing_id_warnings(deck: Deck) -> list[Problem]:
+    return [Problem(card.file, card.line, card.column, "warning",
+                    "card has no id; a build will write one into this file")
+            for card in deck.cards if not card.id]
+
+
+def _report(problems: list[Problem], err: TextIO) -> None:
+    for problem in sorted(problems):
+        print(problem, file=err)
+
+
+def card_count(card: Card) -> int:
+    """How many Anki cards one note makes."""
+    if card.kind is Kind.REVERSED:
+        return 2
+    if card.kind is Kind.CLOZE:
+        return len({match.group(1) for match in CLOZE_PATTERN.finditer(card.cloze)})
+    return 1
+
+
+def _counts(deck: Deck) -> str:
+    notes = len(deck.cards)
+    cards = sum(card_count(card) for card in deck.cards)
+    subdecks = len([name for name in deck.subdeck_names() if name != deck.name])
+    return (f"{notes} note{'s' if notes != 1 else ''}, {cards} card{'s' if cards != 1 else ''}, "
+            f"{subdecks} subdeck{'s' if subdecks != 1 else ''}")

@@ -1,0 +1,115 @@
+"""Give cards without an ``id`` one, and write it into their YAML file.
+
+An id is derived once from the card's question, made unique in the deck,
+and then belongs to the card: later rewording never changes it, because the
+note's GUID (and so the learner's review history) hangs on it.
+
+The write-back inserts one ``id:`` line per card and changes no other byte
+of the file: comments, blank lines, quoting, line ends and a byte-order mark
+stay as they were.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from studycards.cards import CLOZE_PATTERN, Card, Deck, IdSlot
+from studycards.package import write_bytes_atomically
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP_WORDS = frozenset({
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or",
+    "is", "are", "was", "were", "be", "did", "do", "does", "which", "what", "who", "whom",
+    "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its",
+})
+_MAX_WORDS = 5
+
+
+@dataclass(frozen=True)
+class IdInsertion:
+    file: str
+    card_id: str
+    slot: IdSlot
+
+
+def assign_missing_ids(deck: Deck) -> tuple[Deck, list[IdInsertion]]:
+    """The deck with every card given an id, and the insertions that record the new ones."""
+    taken = {card.id for card in deck.cards if card.id}
+    insertions: list[IdInsertion] = []
+    cards: list[Card] = []
+    for card in deck.cards:
+        if card.id or card.id_slot is None:
+            cards.append(card)
+            continue
+        new_id = unique_id(slug(card.prompt_text), taken)
+        taken.add(new_id)
+        insertions.append(IdInsertion(card.file, new_id, card.id_slot))
+        cards.append(replace(card, id=new_id))
+    return replace(deck, cards=tuple(cards)), insertions
+
+
+def slug(text: str) -> str:
+    """A readable id from a question: its first few meaningful words."""
+    text = CLOZE_PATTERN.sub(lambda match: match.group(2), text)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = [word for word in _WORD.findall(ascii_text) if word not in _STOP_WORDS]
+    return "-".join(words[:_MAX_WORDS]) or "card"
+
+
+def unique_id(base: str, taken: set[str]) -> str:
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def write_back(insertions: list[IdInsertion], folder_display: str, folder: Path) -> None:
+    """Insert the new ids into their files, each file replaced atomically."""
+    by_file: dict[str, list[IdInsertion]] = defaultdict(list)
+    for insertion in insertions:
+        by_file[insertion.file].append(insertion)
+    for display, file_insertions in by_file.items():
+        path = folder / display[len(folder_display) + 1:]
+        write_bytes_atomically(path, insert_ids(path.read_bytes(), file_insertions))
+
+
+def insert_ids(data: bytes, insertions: list[IdInsertion]) -> bytes:
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    text = data[len(bom):].decode("utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    # Bottom to top, right to left, so earlier positions stay valid.
+    for insertion in sorted(insertions, key=_position, reverse=True):
+        slot = insertion.slot
+        if slot.flow:
+            index = slot.line - 1
+            column = slot.column  # just after the brace, which is at column - 1
+            row = lines[index]
+            lines[index] = f"{row[:column]}id: {insertion.card_id}, {row[column:]}"
+            continue
+        at = _line_after_value(lines, slot)
+        if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
+            lines[at - 1] += newline
+        lines.insert(at, f"{' ' * slot.indent}id: {insertion.card_id}{newline}")
+    return bom + "".join(lines).encode("utf-8")
+
+
+def _line_after_value(lines: list[str], slot: IdSlot) -> int:
+    """Index of the line before which the new line goes: just after the first value."""
+    index = slot.end_line - 1
+    if index >= len(lines):
+        return len(lines)
+    # A block value ends at the start of the next line: insert before that line.
+    if not lines[index][: slot.end_column - 1].strip():
+        return index
+    return index + 1
+
+
+def _position(insertion: IdInsertion) -> tuple[int, int]:
+    slot = insertion.slot
+    return (slot.line, slot.column) if slot.flow else (slot.end_line, slot.end_column)

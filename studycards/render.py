@@ -1,0 +1,219 @@
+"""Render each card's Markdown into the HTML of its note fields.
+
+Author text is never trusted as HTML: raw HTML, comments and entities are
+shown as the characters typed, links keep only http(s) and mailto targets,
+images and sounds must be files under ``cards/media/``. MathJax delimiters
+``\\( \\)`` and ``\\[ \\]`` pass through for Anki to typeset, and cloze
+markers ``{{c1::...}}`` survive Markdown untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from mdit_py_plugins.texmath import texmath_plugin
+
+from studycards.cards import Card, Deck, Kind
+from studycards.problems import Problem
+
+MEDIA_FOLDER = "media"
+IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
+SOUND_TYPES = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"})
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+# Text without any of these renders to itself, HTML-escaped: no need to
+# run the Markdown parser (a test holds this fast path to the parser's output).
+_NEEDS_MARKDOWN = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]|^[\s#>+=\-0-9]|\s\Z|\s\s")
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    name: str  # the content-hashed name inside the package
+    data: bytes
+
+
+# Where a text came from, for problems: file, line, column.
+Place = tuple[str, int, int]
+
+
+@dataclass
+class RenderedNote:
+    card: Card
+    fields: dict[str, str]
+
+
+@dataclass
+class RenderedDeck:
+    notes: list[RenderedNote]
+    media: dict[str, MediaFile]
+    description: str
+
+
+@dataclass
+class MediaCollector:
+    """Resolves media references under ``cards/``, each file read and hashed once."""
+
+    cards_folder: Path
+    files: dict[str, MediaFile] = field(default_factory=dict)
+    _by_reference: dict[str, MediaFile | str] = field(default_factory=dict)
+
+    def resolve(self, reference: str, allowed: frozenset[str], what: str) -> MediaFile | str:
+        """The bundled file for ``reference``, or a message saying why it cannot be."""
+        key = f"{what}:{reference}"
+        if key not in self._by_reference:
+            self._by_reference[key] = self._load(reference, allowed, what)
+        return self._by_reference[key]
+
+    def _load(self, reference: str, allowed: frozenset[str], what: str) -> MediaFile | str:
+        relative = PurePosixPath(reference)
+        if relative.is_absolute() or ".." in relative.parts or relative.parts[:1] != (MEDIA_FOLDER,):
+            return f"{what} '{reference}' must be a file under {MEDIA_FOLDER}/ in the cards folder"
+        suffix = relative.suffix.lower()
+        if suffix not in allowed:
+            return (f"{what} '{reference}' has an unsupported type; use one of "
+                    f"{', '.join(sorted(allowed))}")
+        path = self.cards_folder.joinpath(*relative.parts)
+        root = self.cards_folder.resolve()
+        if not path.resolve().is_relative_to(root):
+            return f"{what} '{reference}' leaves the cards folder"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return f"{what} '{reference}' does not exist"
+        except OSError as error:
+            return f"{what} '{reference}' cannot be read: {error.strerror}"
+        # Hashed names keep two different files from ever sharing a name in
+        # the collection's media folder (Anki would rename and rewrite one).
+        name = f"sc-{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+        media = MediaFile(name, data)
+        self.files[name] = media
+        return media
+
+
+class Renderer:
+    """Markdown to safe HTML, with media resolved through one collector."""
+
+    def __init__(self, media: MediaCollector) -> None:
+        self.media = media
+        self._markdown = _make_markdown()
+
+    def text(self, source: str, place: Place, problems: list[Problem]) -> str:
+        """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
+        if not source:
+            return ""
+        if not _NEEDS_MARKDOWN.search(source):
+            return escapeHtml(source)
+        tokens = self._markdown.parse(source)
+        for token in tokens:
+            for child in token.children or ():
+                if child.type == "image":
+                    self._resolve_image(child, place, problems)
+                elif child.type == "link_open" and not _is_web_link(str(child.attrs.get("href", ""))):
+                    problems.append(Problem(*place, "error",
+                                            "a link may point only to an http(s) or mailto "
+                                            f"address, not '{child.attrs.get('href')}'"))
+        if len(tokens) == 3 and tokens[0].type == "paragraph_open":
+            tokens = tokens[1].children or []
+        html: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
+        html = html.rstrip("\n")
+        # Anki would play "[sound:...]" typed by an author: only the Audio field may.
+        return html.replace("[sound:", "&#91;sound:")
+
+    def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
+        src = str(token.attrs.get("src", ""))
+        resolved = self.media.resolve(src, IMAGE_TYPES, "image")
+        if isinstance(resolved, str):
+            problems.append(Problem(*place, "error", resolved))
+        else:
+            token.attrs["src"] = resolved.name
+
+    def sound(self, card: Card, problems: list[Problem]) -> str:
+        if not card.sound:
+            return ""
+        resolved = self.media.resolve(card.sound, SOUND_TYPES, "sound")
+        if isinstance(resolved, str):
+            problems.append(Problem(card.file, *card.position("sound"), "error", resolved))
+            return ""
+        return f"[sound:{resolved.name}]"
+
+
+def render_deck(deck: Deck, cards_folder: Path) -> tuple[RenderedDeck, list[Problem]]:
+    """Render every card's fields; problems are links and media that cannot be used."""
+    renderer = Renderer(MediaCollector(cards_folder))
+    problems: list[Problem] = []
+    notes = [RenderedNote(card, note_fields(card, deck, renderer, problems)) for card in deck.cards]
+    description = renderer.text(deck.description, (deck.deck_file, *deck.description_position),
+                                problems)
+    return RenderedDeck(notes, renderer.media.files, description), problems
+
+
+def note_fields(card: Card, deck: Deck, renderer: Renderer, problems: list[Problem]) -> dict[str, str]:
+    """The note's fields by name, in the order of its note type."""
+    def text(key: str, value: str) -> str:
+        return renderer.text(value, (card.file, *card.position(key)), problems)
+
+    common = {
+        "Extra": text("extra", card.extra),
+        "Source": text("source", card.source or deck.source),
+        "Origin": origin(card),
+        "Audio": renderer.sound(card, problems),
+    }
+    if card.kind is Kind.CLOZE:
+        return {"Text": text("cloze", card.cloze), **common}
+    question, answer = text("q", card.question), text("a", card.answer)
+    if card.kind is Kind.CHOICE:
+        return {"Question": question, "Choices": choices_html(card, renderer, problems),
+                "Answer": answer, **common}
+    return {"Question": question, "Answer": answer, **common}
+
+
+def origin(card: Card) -> str:
+    """Where a card comes from, shown on its back and searchable in Anki."""
+    return escapeHtml(f"{PurePosixPath(card.file).name} · {card.id}")
+
+
+def choices_html(card: Card, renderer: Renderer, problems: list[Problem]) -> str:
+    # The right choice carries a class that only the back's stylesheet marks.
+    items = []
+    place = (card.file, *card.position("choices"))
+    for choice in card.choices:
+        html = renderer.text(choice, place, problems)
+        css_class = ' class="correct"' if choice == card.answer else ""
+        items.append(f"<li{css_class}>{html}</li>")
+    return f'<ol class="choices">{"".join(items)}</ol>'
+
+
+def _make_markdown() -> MarkdownIt:
+    markdown = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    # Entities stay the characters typed: "&lt;" shows as "&lt;", not "<".
+    markdown.disable("entity")
+    markdown.use(texmath_plugin, delimiters="brackets")
+    markdown.validateLink = _allowed_link  # type: ignore[method-assign]
+    markdown.add_render_rule("math_inline", _render_math(r"\(", r"\)"))
+    markdown.add_render_rule("math_block", _render_math("\\[", "\\]", block=True))
+    markdown.add_render_rule("math_block_eqno", _render_math("\\[", "\\]", block=True))
+    return markdown
+
+
+def _allowed_link(url: str) -> bool:
+    # Relative targets are kept for images, which must name media files;
+    # a link to one is reported by Renderer.text.
+    return _is_web_link(url) or url.strip().lower().startswith(f"{MEDIA_FOLDER}/")
+
+
+def _is_web_link(url: str) -> bool:
+    return url.strip().lower().startswith(_SAFE_SCHEMES)
+
+
+def _render_math(opening: str, closing: str, block: bool = False) -> Any:
+    def render(self: Any, tokens: list[Token], index: int, options: Any, env: Any) -> str:
+        body = f"{opening}{escapeHtml(tokens[index].content)}{closing}"
+        return f"<div>{body}</div>\n" if block else body
+    return render

@@ -1,0 +1,78 @@
+"""Every checked mistake, as a fixture folder beside the exact output it must produce."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, copy_deck, run
+
+INVALID = FIXTURES / "invalid"
+CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_deck_reports_every_problem(case: str, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(INVALID / case / "cards", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    result = run()
+    expected = (INVALID / case / "expected.txt").read_text(encoding="utf-8")
+    assert (result.code, result.out, result.err) == (1, "", expected)
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "dist").exists()
+
+
+def test_check_reports_the_same_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(INVALID / "many-problems" / "cards", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    result = run("--check")
+    expected = (INVALID / "many-problems" / "expected.txt").read_text(encoding="utf-8")
+    assert (result.code, result.out, result.err) == (1, "", expected)
+
+
+def test_failed_build_leaves_previous_package_intact(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    assert run(str(cards)).code == 0
+    package = tmp_path / "dist" / "every-kind.apkg"
+    before = package.read_bytes()
+    (cards / "talks.yaml").write_text("cards:\n  - id: broken\n    q: No answer\n")
+    result = run(str(cards))
+    assert result.code == 1
+    assert result.err == (f"{cards.as_posix()}/talks.yaml:2:5: error: card has no 'a'\n"
+                          "1 error; nothing was written\n")
+    assert package.read_bytes() == before
+    assert sorted(path.name for path in package.parent.iterdir()) == ["every-kind.apkg"]
+
+
+def test_check_writes_nothing(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    result = run(str(cards), "--check")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"checked {cards.as_posix()}: 6 notes, 8 cards, 2 subdecks; nothing was written\n"
+    assert not (tmp_path / "dist").exists()
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = run("--no-such-option")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.splitlines()[-1] == "build.py: error: unrecognized arguments: --no-such-option"
+
+
+def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run("--help")
+    assert result.code == 0
+    printed = capsys.readouterr().out
+    assert "usage: build.py [-h]" in printed
+    assert "1  problems in the cards" in printed
+    assert "2  usage error" in printed
+
+
+def test_missing_folder_is_an_error(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nowhere"))
+    assert result.code == 1
+    assert result.err == (f"{(tmp_path / 'nowhere').as_posix()}:1:1: error: no such folder: "
+                          "expected a folder of YAML card files\n1 error; nothing was written\n")
