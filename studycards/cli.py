@@ -15,7 +15,22 @@ from typing import NoReturn, TextIO
 from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind
 from studycards.checker import check_folder
 from studycards.ids import IdInsertion, assign_missing_ids, write_back
-from studycards.package import BuildError, anki_decks, build_timestamp, write_package
+from studycards.manifest import (
+    Manifest,
+    compare,
+    format_plan,
+    kind_change_warnings,
+    make_manifest,
+    manifest_path,
+    read_manifest,
+)
+from studycards.package import (
+    BuildError,
+    anki_decks,
+    build_timestamp,
+    write_bytes_atomically,
+    write_package,
+)
 from studycards.problems import Problem, has_errors
 from studycards.render import render_deck
 
@@ -49,8 +64,11 @@ def _parser() -> _ArgumentParser:
                              formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cards", nargs="?", default="cards", help="the folder of YAML cards")
     parser.add_argument("--out", metavar="PATH", help="where to write the .apkg file")
-    parser.add_argument("--check", action="store_true",
-                        help="check the cards and report problems; write nothing")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="check the cards and report problems; write nothing")
+    mode.add_argument("--plan", action="store_true",
+                      help="show what a build would change since the last one; write nothing")
     return parser
 
 
@@ -76,15 +94,20 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     folder = Path(args.cards)
     display = Path(args.cards).as_posix().rstrip("/") or "."
+    read_only = args.check or args.plan
     deck, problems = check_folder(folder, display)
     insertions: list[IdInsertion] = []
-    if deck is not None and args.check:
-        problems += _missing_id_warnings(deck)
-    elif deck is not None:
-        deck, insertions = assign_missing_ids(deck)
+    previous: Manifest | None = None
     if deck is not None:
+        if read_only:
+            problems += _missing_id_warnings(deck)
+        deck, insertions = assign_missing_ids(deck)
         rendered, render_problems = render_deck(deck, folder)
         problems += render_problems
+        target = _target(args, folder, deck)
+        previous = read_manifest(manifest_path(target))
+        if previous is not None:
+            problems += kind_change_warnings(previous, deck)
     _report(problems, err)
     if deck is None or has_errors(problems):
         errors = sum(problem.level == "error" for problem in problems)
@@ -93,13 +116,31 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.check:
         print(f"checked {display}: {_counts(deck)}; nothing was written", file=out)
         return EXIT_OK
-    target = Path(args.out) if args.out else folder.parent / "dist" / f"{deck.id}.apkg"
+    if args.plan:
+        manifest = make_manifest(deck, rendered.notes, 0)
+        if previous is None:
+            print(f"plan for {target.as_posix()}: no earlier build to compare with; "
+                  f"all {len(deck.cards)} cards are new", file=out)
+        else:
+            new_card_places = {card.id: f"{card.file}:{card.line}" for card in deck.cards}
+            for line in format_plan(compare(previous, manifest), target, new_card_places):
+                print(line, file=out)
+        return EXIT_OK
+    timestamp = build_timestamp(previous.timestamp if previous else None)
+    manifest = make_manifest(deck, rendered.notes, timestamp)
     if insertions:
         write_back(insertions, display, folder)
     write_package(target, anki_decks(deck, rendered.description, rendered.notes), rendered.media,
-                  build_timestamp())
-    print(f"built {target.as_posix()}: {_counts(deck)}", file=out)
+                  timestamp)
+    write_bytes_atomically(manifest_path(target), manifest.to_json().encode("utf-8"))
+    since = compare(previous, manifest).counts() if previous else "first build"
+    ids = f"; {len(insertions)} new id{'s' if len(insertions) != 1 else ''} written" if insertions else ""
+    print(f"built {target.as_posix()}: {_counts(deck)}; {since}{ids}", file=out)
     return EXIT_OK
+
+
+def _target(args: argparse.Namespace, folder: Path, deck: Deck) -> Path:
+    return Path(args.out) if args.out else folder.parent / "dist" / f"{deck.id}.apkg"
 
 
 def _missing_id_warnings(deck: Deck) -> list[Problem]:

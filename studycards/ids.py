@@ -56,6 +56,7 @@ def assign_missing_ids(deck: Deck) -> tuple[Deck, list[IdInsertion]]:
 def slug(text: str) -> str:
     """A readable id from a question: its first few meaningful words."""
     text = CLOZE_PATTERN.sub(lambda match: match.group(2), text)
+    text = text.replace("'", "").replace("\u2019", "")  # "Wang Yi's" -> "wang-yis"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = [word for word in _WORD.findall(ascii_text) if word not in _STOP_WORDS]
     return "-".join(words[:_MAX_WORDS]) or "card"

@@ -41,10 +41,16 @@ def note_guid(deck_id: str, card_id: str) -> str:
     return str(genanki.guid_for(deck_id, card_id))
 
 
-def build_timestamp(environ: dict[str, str] | os._Environ[str] = os.environ) -> float:
-    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
+def build_timestamp(previous: float | None) -> float:
+    """``SOURCE_DATE_EPOCH`` if set, else now, but always after the previous build.
+
+    Anki applies an update only when the package is newer than its copy, so a
+    rebuild within the same second as the last one must still count as newer.
+    """
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not value:
-        return time.time()
+        now = float(int(time.time()))
+        return max(now, previous + 1) if previous is not None else now
     try:
         return float(int(value))
     except ValueError:

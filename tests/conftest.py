@@ -9,10 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anki.lang
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from studycards.cli import main
+
+# Anki's HTML stripping (used by find_dupes) needs a language set, as the app does at start.
+anki.lang.set_lang("en")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT = Path(__file__).parent.parent

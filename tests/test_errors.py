@@ -44,7 +44,8 @@ def test_failed_build_leaves_previous_package_intact(tmp_path: Path) -> None:
     assert result.err == (f"{cards.as_posix()}/talks.yaml:2:5: error: card has no 'a'\n"
                           "1 error; nothing was written\n")
     assert package.read_bytes() == before
-    assert sorted(path.name for path in package.parent.iterdir()) == ["every-kind.apkg"]
+    assert sorted(path.name for path in package.parent.iterdir()) == [
+        "every-kind.apkg", "every-kind.manifest.json"]
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ def build_every_kind(tmp_path: Path) -> Path:
     package = tmp_path / "every-kind.apkg"
     result = run(str(cards), "--out", str(package))
     assert (result.code, result.err) == (0, "")
-    assert result.out == f"built {package.as_posix()}: 6 notes, 8 cards, 2 subdecks\n"
+    assert result.out == f"built {package.as_posix()}: 6 notes, 8 cards, 2 subdecks; first build\n"
     return package
 
 

@@ -1,0 +1,283 @@
+"""Editing the YAML never duplicates a note or loses review history; --plan tells what changes."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from tests.conftest import FIXTURES, copy_deck, import_package, run
+
+ALPHA_V2 = """\
+subdeck: Alpha
+cards:
+  - id: capital-japan
+    q: What is the capital of Japan?
+    a: Tokyo
+  - id: capital-korea
+    q: Which city is South Korea's capital?
+    a: Seoul
+  - id: capital-china
+    q: What is the capital of China?
+    a: Beijing (北京)
+"""
+
+BETA_V2 = """\
+subdeck: Beta
+cards:
+  - id: minister-korea
+    q: Who was South Korea's foreign minister in May 2024?
+    a: Cho Tae-yul
+  - id: zero-sum
+    cloze: Cho said the two relationships are not {{c1::zero-sum}}.
+  - id: minister-china
+    q: Who was China's foreign minister in May 2024?
+    a: Wang Yi
+  - q: Which country joined the trilateral summit?
+    a: Japan
+"""
+
+
+def note_id_of(collection: Collection, card_id: str) -> int:
+    (note_id,) = collection.find_notes(f'"origin:*· {card_id}"')
+    return note_id
+
+
+def review(collection: Collection, card_id: str) -> int:
+    card = collection.get_note(note_id_of(collection, card_id)).cards()[0]
+    card.start_timer()
+    collection.sched.answerCard(card, 4)
+    return card.id
+
+
+def history_of(collection: Collection, card_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per card: interval, queue, and how many review-log rows it has."""
+    return {cid: (collection.get_card(cid).ivl, collection.get_card(cid).queue,
+                  collection.db.scalar("select count() from revlog where cid = ?", cid))
+            for cid in card_ids}
+
+
+def edit_history_deck(cards: Path) -> None:
+    """Reword, change an answer, move, reorder, add without id, delete."""
+    (cards / "alpha.yaml").write_text(ALPHA_V2, encoding="utf-8")
+    (cards / "beta.yaml").write_text(BETA_V2, encoding="utf-8")
+
+
+def test_edits_keep_notes_and_review_history(tmp_path: Path, collection: Collection) -> None:
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    assert run(str(cards)).code == 0
+    first = import_package(collection, package)
+    assert len(first.new) == 7
+    reviewed = [review(collection, card_id)
+                for card_id in ("capital-korea", "capital-china", "minister-korea")]
+    before = history_of(collection, reviewed)
+    assert all(interval > 0 and rows == 1 for interval, _, rows in before.values())
+    note_ids = {card_id: note_id_of(collection, card_id)
+                for card_id in ("capital-korea", "capital-china", "minister-china", "talks-month")}
+
+    edit_history_deck(cards)
+    plan = run(str(cards), "--plan")
+    assert plan.code == 0
+    assert "  - talks-month  (was in alpha.yaml)" not in plan.out
+    assert "  - talks-month  (was in beta.yaml)" in plan.out
+    result = run(str(cards))
+    assert result.code == 0
+    assert result.out.endswith(
+        "; 1 added, 2 changed, 1 moved, 1 removed since the last build; 1 new id written\n")
+    second = import_package(collection, package)
+
+    assert (len(second.new), len(second.updated), len(second.duplicate)) == (1, 6, 0)
+    assert collection.note_count() == 8
+    assert collection.find_dupes("Question") == []
+    assert collection.get_note(note_ids["capital-korea"])["Question"] == (
+        "Which city is South Korea's capital?")
+    assert collection.get_note(note_ids["capital-china"])["Answer"] == "Beijing (北京)"
+    assert note_id_of(collection, "minister-china") == note_ids["minister-china"]
+    moved_card = collection.get_note(note_ids["minister-china"]).cards()[0]
+    assert collection.decks.name(moved_card.did) == "History::Alpha"  # Anki keeps a card's deck
+    assert history_of(collection, reviewed) == before
+    added = collection.get_note(note_id_of(collection, "country-joined-trilateral-summit"))
+    assert [(card.type, card.queue) for card in added.cards()] == [(0, 0)]
+    # Anki never deletes on import: the removed card's note stays, and the plan's search finds it.
+    assert note_id_of(collection, "talks-month") == note_ids["talks-month"]
+    search = plan.out.splitlines()[-1].strip()
+    assert collection.find_notes(search) == [note_ids["talks-month"]]
+
+
+def test_plan_lists_every_change(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    edit_history_deck(cards)
+    manifest = tmp_path / "dist" / "history.manifest.json"
+    manifest_before = manifest.read_bytes()
+    package_before = (tmp_path / "dist" / "history.apkg").read_bytes()
+    beta_before = (cards / "beta.yaml").read_bytes()
+    result = run(str(cards), "--plan")
+    target = (tmp_path / "dist" / "history.apkg").as_posix()
+    assert result.code == 0
+    assert result.err == f"{cards.as_posix()}/beta.yaml:11:5: warning: card has no id; " \
+                         "a build will write one into this file\n"
+    assert result.out.splitlines() == [
+        f"plan for {target}: 1 added, 2 changed, 1 moved, 1 removed since the last build, "
+        "3 unchanged",
+        "added (1):",
+        f"  + country-joined-trilateral-summit  {cards.as_posix()}/beta.yaml:11",
+        "changed (2):",
+        "  ~ capital-china: Answer",
+        "  ~ capital-korea: Question",
+        "moved (1):",
+        '  > minister-china: alpha.yaml → beta.yaml; subdeck "History::Alpha" → "History::Beta"',
+        "  Anki leaves already imported cards in the deck they are in; move them in Anki's browser "
+        "if you want them in the new subdeck.",
+        "removed (1):",
+        "  - talks-month  (was in beta.yaml)",
+        "  Anki never deletes notes on import: these stay in your collection.",
+        "  To find them, paste this into the search bar of Anki's browser:",
+        '    "origin:*· talks-month"',
+    ]
+    # --plan writes nothing: not the id, not the package, not the manifest.
+    assert (cards / "beta.yaml").read_bytes() == beta_before
+    assert manifest.read_bytes() == manifest_before
+    assert (tmp_path / "dist" / "history.apkg").read_bytes() == package_before
+
+
+def test_plan_reports_subdeck_moves_tags_and_kinds(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    beta = beta.replace("subdeck: Beta\n", "subdeck: Gamma\ntags: [asia]\n")
+    beta = beta.replace("    a: May\n", "    a: May\n    typed: true\n")
+    (cards / "beta.yaml").write_text(beta, encoding="utf-8")
+    result = run(str(cards), "--plan")
+    assert result.err == (
+        f"{cards.as_posix()}/beta.yaml:9:9: warning: card 'talks-month' changed kind (basic → typed): "
+        "Anki will not update a note whose kind changed; give the card a new id to import it as a "
+        "new note, and delete the old one in Anki\n")
+    lines = result.out.splitlines()
+    assert lines[0].endswith(": 0 added, 3 changed, 3 moved, 0 removed since the last build, "
+                             "4 unchanged")
+    assert lines[1:] == [
+        "changed (3):",
+        "  ~ minister-korea: tags",
+        "  ~ talks-month: kind basic → typed, tags",
+        "  ~ zero-sum: tags",
+        "  Anki will not update a note whose kind changed; give the card a new id to import it "
+        "as a new note, and delete the old one in Anki",
+        "moved (3):",
+        '  > minister-korea: subdeck "History::Beta" → "History::Gamma"',
+        '  > talks-month: subdeck "History::Beta" → "History::Gamma"',
+        '  > zero-sum: subdeck "History::Beta" → "History::Gamma"',
+        "  Anki leaves already imported cards in the deck they are in; move them in Anki's browser "
+        "if you want them in the new subdeck.",
+    ]
+
+
+def test_plan_without_earlier_build(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    result = run(str(cards), "--plan")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (f"plan for {(tmp_path / 'dist' / 'history.apkg').as_posix()}: no earlier "
+                          "build to compare with; all 7 cards are new\n")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_id_write_back_inserts_only_id_lines(tmp_path: Path) -> None:
+    cards = copy_deck("write-back", tmp_path)
+    original = (cards / "mixed.yaml").read_bytes()
+    result = run(str(cards))
+    assert result.code == 0
+    assert result.out.endswith("; first build; 5 new ids written\n")
+    written = (cards / "mixed.yaml").read_bytes()
+    expected = (FIXTURES / "decks" / "write-back" / "mixed.expected.yaml").read_bytes()
+    assert written == expected
+    # Taking the inserted lines out again gives back the original, byte for byte.
+    original_lines, written_lines = original.splitlines(keepends=True), written.splitlines(keepends=True)
+    inserted = [line for line in written_lines if line not in original_lines]
+    assert [line.strip() for line in inserted] == [
+        b"id: city-hosted-talks", b"id: met-wang-yi-13-may", b"id: cho-said-ties-not-zero",
+        b"id: city-hosted-talks-again", b"id: wang-yis-name-script"]
+    assert b"".join(line for line in written_lines if line not in inserted) == original
+    # A second build finds every id in place and changes nothing.
+    second = run(str(cards))
+    assert second.out.endswith("; 0 added, 0 changed, 0 moved, 0 removed since the last build\n")
+    assert (cards / "mixed.yaml").read_bytes() == expected
+
+
+def test_id_write_back_keeps_crlf_and_byte_order_mark(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    text = "\ufeffcards:\r\n  - q: Où se trouve Pékin ?\r\n    a: En Chine\r\n"
+    (cards / "french.yaml").write_bytes(text.encode("utf-8"))
+    assert run(str(cards)).code == 0
+    assert (cards / "french.yaml").read_bytes() == (
+        "\ufeffcards:\r\n  - q: Où se trouve Pékin ?\r\n    id: ou-se-trouve-pekin\r\n"
+        "    a: En Chine\r\n").encode("utf-8")
+
+
+def test_check_reports_missing_ids_without_writing(tmp_path: Path) -> None:
+    cards = copy_deck("write-back", tmp_path)
+    original = (cards / "mixed.yaml").read_bytes()
+    result = run(str(cards), "--check")
+    assert result.code == 0
+    assert result.err.splitlines() == [
+        f"{cards.as_posix()}/mixed.yaml:{line}:{column}: warning: card has no id; "
+        "a build will write one into this file"
+        for line, column in ((10, 5), (14, 5), (19, 5), (23, 5), (26, 5))]
+    assert (cards / "mixed.yaml").read_bytes() == original
+
+
+def test_reworded_question_keeps_its_generated_id(tmp_path: Path) -> None:
+    cards = copy_deck("write-back", tmp_path)
+    assert run(str(cards)).code == 0
+    text = (cards / "mixed.yaml").read_text(encoding="utf-8")
+    (cards / "mixed.yaml").write_text(
+        text.replace("Which city hosted the talks?", "In which city were the talks held?"),
+        encoding="utf-8")
+    result = run(str(cards))
+    assert result.out.endswith("; 0 added, 1 changed, 0 moved, 0 removed since the last build\n")
+    assert "    id: city-hosted-talks\n" in (cards / "mixed.yaml").read_text(encoding="utf-8")
+
+
+def test_same_source_date_epoch_gives_identical_packages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    cards = copy_deck("every-kind", tmp_path)
+    first, second = tmp_path / "first" / "deck.apkg", tmp_path / "second" / "deck.apkg"
+    assert run(str(cards), "--out", str(first)).code == 0
+    assert run(str(cards), "--out", str(second)).code == 0
+    assert first.read_bytes() == second.read_bytes()
+    # Nothing left behind: no temporary database in the temp folder or beside the package.
+    assert list(temporary.iterdir()) == []
+    assert sorted(path.name for path in first.parent.iterdir()) == [
+        "deck.apkg", "deck.manifest.json"]
+
+
+def test_immediate_rebuild_imports_as_an_update(tmp_path: Path, collection: Collection) -> None:
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    assert run(str(cards)).code == 0
+    import_package(collection, package)
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    (cards / "alpha.yaml").write_text(alpha.replace("a: Tokyo", "a: Tōkyō"), encoding="utf-8")
+    # Built within the same second: the timestamp still moves past the last build's.
+    assert run(str(cards)).code == 0
+    log = import_package(collection, package)
+    assert (len(log.updated), len(log.duplicate)) == (7, 0)
+    assert collection.get_note(note_id_of(collection, "capital-japan"))["Answer"] == "Tōkyō"
+
+
+def test_unreadable_manifest_is_ignored(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    manifest = tmp_path / "dist" / "history.manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text("{not json", encoding="utf-8")
+    result = run(str(cards))
+    assert result.code == 0
+    assert result.out.endswith("; first build\n")
+    shutil.rmtree(tmp_path / "dist")
