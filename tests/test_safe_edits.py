@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -281,3 +282,19 @@ def test_unreadable_manifest_is_ignored(tmp_path: Path) -> None:
     assert result.code == 0
     assert result.out.endswith("; first build\n")
     shutil.rmtree(tmp_path / "dist")
+
+
+def test_plan_reports_note_type_schema_change(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    manifest = tmp_path / "dist" / "history.manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["notetypes"]["basic"]["fields"] = ["Question", "Answer"]  # as if a build had fewer fields
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    lines = run(str(cards), "--plan").out.splitlines()
+    assert lines[1:] == [
+        "note type schema changes:",
+        "  ! studycards Basic: fields ['Question', 'Answer'] → ['Question', 'Answer', 'Extra', "
+        "'Source', 'Origin', 'Audio'], templates ['Card 1'] → ['Card 1'] under the same model id; "
+        "Anki would create a second note type and stop updating existing notes",
+    ]
