@@ -32,6 +32,7 @@ from studycards.package import (
     write_package,
 )
 from studycards.problems import Problem, has_errors
+from studycards.quiz import quiz_html
 from studycards.render import render_deck
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -133,10 +134,15 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     write_package(target, anki_decks(deck, rendered.description, rendered.notes), rendered.media,
                   timestamp)
     write_bytes_atomically(manifest_path(target), manifest.to_json().encode("utf-8"))
+    write_bytes_atomically(quiz_path(target), quiz_html(deck, rendered).encode("utf-8"))
     since = compare(previous, manifest).counts() if previous else "first build"
     ids = f"; {len(insertions)} new id{'s' if len(insertions) != 1 else ''} written" if insertions else ""
     print(f"built {target.as_posix()}: {_counts(deck)}; {since}{ids}", file=out)
     return EXIT_OK
+
+
+def quiz_path(package: Path) -> Path:
+    return package.with_suffix(".html")
 
 
 def _target(args: argparse.Namespace, folder: Path, deck: Deck) -> Path:

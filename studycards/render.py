@@ -47,6 +47,7 @@ Place = tuple[str, int, int]
 class RenderedNote:
     card: Card
     fields: dict[str, str]
+    choices: list[str] = field(default_factory=list)  # each choice's HTML, in order
 
 
 @dataclass
@@ -148,13 +149,18 @@ def render_deck(deck: Deck, cards_folder: Path) -> tuple[RenderedDeck, list[Prob
     """Render every card's fields; problems are links and media that cannot be used."""
     renderer = Renderer(MediaCollector(cards_folder))
     problems: list[Problem] = []
-    notes = [RenderedNote(card, note_fields(card, deck, renderer, problems)) for card in deck.cards]
+    notes = []
+    for card in deck.cards:
+        choices = [renderer.text(choice, (card.file, *card.position("choices")), problems)
+                   for choice in card.choices]
+        notes.append(RenderedNote(card, note_fields(card, deck, choices, renderer, problems), choices))
     description = renderer.text(deck.description, (deck.deck_file, *deck.description_position),
                                 problems)
     return RenderedDeck(notes, renderer.media.files, description), problems
 
 
-def note_fields(card: Card, deck: Deck, renderer: Renderer, problems: list[Problem]) -> dict[str, str]:
+def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
+                problems: list[Problem]) -> dict[str, str]:
     """The note's fields by name, in the order of its note type."""
     def text(key: str, value: str) -> str:
         return renderer.text(value, (card.file, *card.position(key)), problems)
@@ -169,7 +175,7 @@ def note_fields(card: Card, deck: Deck, renderer: Renderer, problems: list[Probl
         return {"Text": text("cloze", card.cloze), **common}
     question, answer = text("q", card.question), text("a", card.answer)
     if card.kind is Kind.CHOICE:
-        return {"Question": question, "Choices": choices_html(card, renderer, problems),
+        return {"Question": question, "Choices": choices_html(card, choices),
                 "Answer": answer, **common}
     return {"Question": question, "Answer": answer, **common}
 
@@ -179,12 +185,10 @@ def origin(card: Card) -> str:
     return escapeHtml(f"{PurePosixPath(card.file).name} · {card.id}")
 
 
-def choices_html(card: Card, renderer: Renderer, problems: list[Problem]) -> str:
+def choices_html(card: Card, choices: list[str]) -> str:
     # The right choice carries a class that only the back's stylesheet marks.
     items = []
-    place = (card.file, *card.position("choices"))
-    for choice in card.choices:
-        html = renderer.text(choice, place, problems)
+    for choice, html in zip(card.choices, choices, strict=True):
         css_class = ' class="correct"' if choice == card.answer else ""
         items.append(f"<li{css_class}>{html}</li>")
     return f'<ol class="choices">{"".join(items)}</ol>'
