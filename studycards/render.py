@@ -27,6 +27,7 @@ MEDIA_FOLDER = "media"
 IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 SOUND_TYPES = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"})
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 # Text without any of these renders to itself, HTML-escaped: no need to
 # run the Markdown parser (a test holds this fast path to the parser's output).
@@ -207,9 +208,12 @@ def _make_markdown() -> MarkdownIt:
 
 
 def _allowed_link(url: str) -> bool:
-    # Relative targets are kept for images, which must name media files;
-    # a link to one is reported by Renderer.text.
-    return _is_web_link(url) or url.strip().lower().startswith(f"{MEDIA_FOLDER}/")
+    """Which targets become links or images at all; any other scheme stays visible text.
+
+    Relative targets are kept so that Renderer.text can check them: an image
+    must name a media file, a link must not point at a file.
+    """
+    return _is_web_link(url) or not _SCHEME.match(url.strip())
 
 
 def _is_web_link(url: str) -> bool:

@@ -1,0 +1,183 @@
+"""Markdown, math, cloze in Markdown, media, and hostile text, as Anki renders them."""
+
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from tests.conftest import FIXTURES, copy_deck, import_package, run, without_style
+
+
+class _Markup(HTMLParser):
+    """Collects every element and attribute of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: set[str] = set()
+        self.attributes: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+
+def markup_of(html: str) -> tuple[set[str], set[str]]:
+    parser = _Markup()
+    parser.feed(html)
+    return parser.elements, parser.attributes
+
+
+def imported(tmp_path: Path, collection: Collection, deck: str) -> Collection:
+    cards = copy_deck(deck, tmp_path)
+    result = run(str(cards), "--out", str(tmp_path / f"{deck}.apkg"))
+    assert (result.code, result.err) == (0, "")
+    import_package(collection, tmp_path / f"{deck}.apkg")
+    return collection
+
+
+def card_sides(collection: Collection, card_id: str) -> list[tuple[str, str]]:
+    (note_id,) = collection.find_notes(f'"origin:*· {card_id}"')
+    cards = sorted(collection.get_note(note_id).cards(), key=lambda card: card.ord)
+    return [(without_style(card.question()), without_style(card.answer())) for card in cards]
+
+
+# Only the note templates' own markup may appear; nothing the author typed.
+TEMPLATE_ELEMENTS = {"div", "hr", "span", "ol", "li"}
+TEMPLATE_ATTRIBUTES = {"class", "id", "data-cloze", "data-ordinal"}
+
+
+@pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice"])
+def test_hostile_text_is_shown_as_text(card_id: str, tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "hostile")
+    for question, answer in card_sides(collection, card_id):
+        for side in (question, answer):
+            elements, attributes = markup_of(side)
+            assert elements <= TEMPLATE_ELEMENTS, side
+            assert attributes <= TEMPLATE_ATTRIBUTES, side
+            assert "javascript:" not in side.replace("[click me](javascript:", "").replace(
+                "&lt;javascript:", "").replace("src=javascript:", "")
+
+
+def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "hostile")
+    (question, answer), = card_sides(collection, "script")
+    assert question == ('<div class="question">&lt;script&gt;window.pwned = 1&lt;/script&gt; '
+                        "What is shown?</div>")
+    assert '<div class="answer">&lt;img src=x onerror=&quot;window.pwned = 2&quot;&gt;</div>' in answer
+    assert ('<div class="extra">[click me](javascript:window.pwned=3) and '
+            "&lt;javascript:alert(4)&gt;</div>") in answer
+    assert '<span class="source">&lt;style&gt;.card { display: none }&lt;/style&gt;</span>' in answer
+    (question, answer), = card_sides(collection, "comment")
+    assert question == '<div class="question">&lt;!-- hidden? --&gt; Is this comment visible?</div>'
+    # Entities are shown as typed, and a typed sound tag does not play.
+    assert ('<div class="answer">&amp;lt;b&amp;gt;not bold&amp;lt;/b&amp;gt; &amp;amp; '
+            "&amp;#x41;</div>") in answer
+    assert '<div class="extra">&#91;sound:evil.mp3] &lt;a href=' in answer
+    assert "[anki:play" not in answer
+    (question, answer), = card_sides(collection, "cloze")
+    assert question == ('<div class="question">The <span class="cloze" data-cloze="&amp;lt&#x3B;b&#x20;'
+                        "onmouseover&#x3D;alert&#x28;5&#x29;&amp;gt&#x3B;answer&amp;lt&#x3B;&#x2F;b"
+                        '&amp;gt&#x3B;" data-ordinal="1">[&lt;i&gt;hint&lt;/i&gt;]</span> '
+                        "is hidden.</div>")
+    description = collection.decks.by_name("Hostile <b>deck</b>")["desc"]
+    assert description == "&lt;script&gt;window.pwned = 'description'&lt;/script&gt;"
+
+
+def test_markdown_renders(tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "rich")
+    (question, answer), = card_sides(collection, "markdown")
+    assert question == ('<div class="question">What does <em>emphasis</em>, <strong>strong</strong> '
+                        "and <code>code</code> look like?</div>")
+    assert ('<div class="answer"><ul>\n<li>first</li>\n<li>second</li>\n</ul>\n<p>See '
+            '<a href="https://www.koreaherald.com/">the article</a> or '
+            '<a href="mailto:desk@example.com">write</a>.</p></div>\n'
+            '<div class="extra">Line one<br />\nline two</div>') in answer
+
+
+def test_math_passes_through_for_mathjax(tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "rich")
+    (question, answer), = card_sides(collection, "math")
+    assert question == ('<div class="question">What is the area of a circle, \\(\\pi r^2\\) or '
+                        "\\(2 \\pi r\\)?</div>")
+    assert '<div class="answer"><div>\\[ A = \\pi r^2 \\]</div></div>' in answer
+
+
+def test_cloze_inside_markdown(tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "rich")
+    (first_question, first_answer), (second_question, _) = card_sides(collection, "cloze-markdown")
+    assert first_question == (
+        '<div class="question"><strong>Cho</strong> said ties are not a <span class="cloze" '
+        'data-cloze="&lt;em&gt;zero&#x2D;sum&lt;&#x2F;em&gt;" data-ordinal="1">[...]</span> '
+        'relationship, nor <span class="cloze-inactive" data-ordinal="2">a <code>race</code></span>.</div>')
+    assert '<span class="cloze" data-ordinal="1"><em>zero-sum</em></span>' in first_answer
+    assert '<span class="cloze" data-cloze="a&#x20;&lt;code&gt;race&lt;&#x2F;code&gt;" ' \
+           'data-ordinal="2">[two words]</span>' in second_question
+
+
+def test_text_is_normalised_to_nfc(tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "rich")
+    (question, _), = card_sides(collection, "nfc")
+    assert question == '<div class="question">Which word is this: P\u00e9kin?</div>'
+
+
+def test_media_is_bundled_under_hashed_names(tmp_path: Path, collection: Collection) -> None:
+    imported(tmp_path, collection, "rich")
+    (question, answer), = card_sides(collection, "map")
+    assert question == ('<div class="question">Which capital is marked? <img '
+                        'src="sc-4f2557f318c818a16cf652df.png" alt="Map of the region" /></div>')
+    assert "[anki:play:a:0]" in answer
+    (note_id,) = collection.find_notes('"origin:*· map"')
+    assert collection.get_note(note_id)["Audio"] == "[sound:sc-2eeb55e08e1a51af2003fabd.wav]"
+    media_folder = Path(collection.media.dir())
+    assert sorted(path.name for path in media_folder.iterdir()) == [
+        "sc-2eeb55e08e1a51af2003fabd.wav", "sc-4f2557f318c818a16cf652df.png"]
+    source = FIXTURES / "decks" / "rich" / "cards" / "media"
+    assert (media_folder / "sc-4f2557f318c818a16cf652df.png").read_bytes() == (
+        source / "map.png").read_bytes()
+    check = collection.media.check()
+    assert (list(check.missing), list(check.unused)) == ([], [])
+
+
+@pytest.mark.parametrize(("reference", "message"), [
+    ("![map](media/nowhere.png)", "image 'media/nowhere.png' does not exist"),
+    ("![map](../deck.apkg)", "image '../deck.apkg' must be a file under media/ in the cards folder"),
+    ("![map](media/notes.pdf)",
+     "image 'media/notes.pdf' has an unsupported type; use one of .gif, .jpeg, .jpg, .png, .svg, .webp"),
+    ("[map](media/map.png)", "a link may point only to an http(s) or mailto address, not 'media/map.png'"),
+    ("![map](https://example.com/map.png)",
+     "image 'https://example.com/map.png' must be a file under media/ in the cards folder"),
+])
+def test_bad_media_reference_fails_at_its_place(reference: str, message: str, tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    (cards / "media" / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (cards / "extra.yaml").write_text(f'cards:\n  - id: bad\n    q: Which?\n    a: "{reference}"\n',
+                                      encoding="utf-8")
+    result = run(str(cards))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == f"{cards.as_posix()}/extra.yaml:4:8: error: {message}\n1 error; nothing was written\n"
+    assert not (tmp_path / "dist").exists()
+
+
+def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    (cards / "media" / "name.wav").unlink()
+    result = run(str(cards))
+    assert result.code == 1
+    assert result.err == (f"{cards.as_posix()}/rich.yaml:18:12: error: sound 'media/name.wav' does not "
+                          "exist\n1 error; nothing was written\n")
+
+
+def test_media_link_leaving_the_cards_folder_is_refused(tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    secret = tmp_path / "secret.png"
+    shutil.copy(cards / "media" / "map.png", secret)
+    (cards / "media" / "leak.png").symlink_to(secret)
+    (cards / "extra.yaml").write_text('cards:\n  - id: leak\n    q: "![x](media/leak.png)"\n    a: A\n',
+                                      encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == (f"{cards.as_posix()}/extra.yaml:3:8: error: image 'media/leak.png' leaves the "
+                          "cards folder\n1 error; nothing was written\n")
