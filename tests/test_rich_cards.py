@@ -158,7 +158,8 @@ def test_bad_media_reference_fails_at_its_place(reference: str, message: str, tm
                                       encoding="utf-8")
     result = run(str(cards))
     assert (result.code, result.out) == (1, "")
-    assert result.err == f"{cards.as_posix()}/extra.yaml:4:8: error: {message}\n1 error; nothing was written\n"
+    assert result.err == (f"{cards.as_posix()}/extra.yaml:4:8: error: {message}\n"
+                          "1 error; nothing was written\n")
     assert not (tmp_path / "dist").exists()
 
 
