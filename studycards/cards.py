@@ -22,7 +22,7 @@ class Kind(str, Enum):
     TYPED = "typed"
 
 
-KeyType = Literal["text", "flag", "list"]
+KeyType = Literal["text", "flag", "list", "number", "mapping"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,15 @@ class Key:
     type: KeyType
     help: str
     required: bool = False
+    keys: tuple[Key, ...] = ()  # the keys of a "mapping"
+
+
+LINT_KEYS: tuple[Key, ...] = (
+    Key("disable", "list", "Lint rules switched off for the whole deck."),
+    Key("max-answer-words", "number", "Longest answer, in words, before long-answer warns (default 12)."),
+    Key("max-deletions-per-card", "number",
+        "Most deletions one cloze card may hide at once before too-many-deletions warns (default 2)."),
+)
 
 
 DECK_KEYS: tuple[Key, ...] = (
@@ -38,6 +47,7 @@ DECK_KEYS: tuple[Key, ...] = (
     Key("name", "text", "The deck's name in Anki; subdecks go below it.", required=True),
     Key("description", "text", "Shown on the deck's overview screen (Markdown)."),
     Key("source", "text", "Default source for every card that names none."),
+    Key("lint", "mapping", "Settings of the card-quality lint.", keys=LINT_KEYS),
 )
 
 FILE_KEYS: tuple[Key, ...] = (
@@ -58,6 +68,7 @@ CARD_KEYS: tuple[Key, ...] = (
     Key("source", "text", "Where the fact comes from, shown small on the back."),
     Key("sound", "text", "A sound file under cards/media/, played on the back."),
     Key("tags", "list", "Tags of this card, added to the file's tags."),
+    Key("lint-ignore", "list", "Lint rules silenced for this card only."),
 )
 
 # Keys that decide the kind, and those that cannot be combined with each.
@@ -65,6 +76,13 @@ KIND_KEYS = ("cloze", "choices", "reverse", "typed")
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 CLOZE_PATTERN = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    disabled: frozenset[str] = frozenset()
+    max_answer_words: int = 12
+    max_deletions_per_card: int = 2
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ class Card:
     source: str = ""
     sound: str = ""
     tags: tuple[str, ...] = ()
+    lint_ignore: tuple[str, ...] = ()
     # Position of each text key, so later steps can report at the right place.
     positions: tuple[tuple[str, int, int], ...] = ()
     # Set when the YAML had no id and one was generated for it.
@@ -126,6 +145,7 @@ class Deck:
     cards: tuple[Card, ...]
     deck_file: str
     description_position: tuple[int, int] = (1, 1)
+    lint: LintConfig = LintConfig()
 
     def subdeck_names(self) -> list[str]:
         return sorted({self.full_deck_name(card.subdeck) for card in self.cards})

@@ -19,12 +19,15 @@ from studycards.cards import (
     DECK_KEYS,
     FILE_KEYS,
     ID_PATTERN,
+    KIND_KEYS,
     Card,
     Deck,
     IdSlot,
     Key,
     Kind,
+    LintConfig,
 )
+from studycards.lint import RULE_IDS
 from studycards.problems import Problem
 from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
 
@@ -46,6 +49,7 @@ class DeckHeader:
     description: str
     source: str
     description_position: tuple[int, int]
+    lint: LintConfig
 
 
 class _Values:
@@ -55,6 +59,8 @@ class _Values:
         self.text: dict[str, str] = {}
         self.lists: dict[str, list[str]] = {}
         self.flags: dict[str, bool] = {}
+        self.numbers: dict[str, int] = {}
+        self.mappings: dict[str, _Values] = {}
         self.positions: dict[str, tuple[int, int]] = {}
         self.list_positions: dict[str, list[tuple[int, int]]] = {}
 
@@ -92,7 +98,7 @@ def check_folder(folder: Path, display: str, loader: type | None = None) -> tupl
     if header is None or any(problem.level == "error" for problem in problems):
         return None, sorted(problems)
     deck = Deck(header.id, header.name, header.description, header.source,
-                tuple(cards), deck_path, header.description_position)
+                tuple(cards), deck_path, header.description_position, header.lint)
     return deck, sorted(problems)
 
 
@@ -114,11 +120,34 @@ def check_deck_file(file: Path, path: str,
     if "id" in values.text and not ID_PATTERN.match(deck_id):
         line, column = values.positions["id"]
         problems.append(Problem(path, line, column, "error", _bad_id_message(deck_id)))
+    lint = _lint_config(values.mappings.get("lint"), path, problems)
     if problems:
         return None, problems
     return DeckHeader(deck_id, values.text["name"], values.text.get("description", ""),
                       values.text.get("source", ""),
-                      values.positions.get("description", (1, 1))), []
+                      values.positions.get("description", (1, 1)), lint), []
+
+
+def _lint_config(values: _Values | None, path: str, problems: list[Problem]) -> LintConfig:
+    if values is None:
+        return LintConfig()
+    _check_rule_ids(values, "disable", path, problems)
+    defaults = LintConfig()
+    return LintConfig(
+        disabled=frozenset(values.lists.get("disable", ())),
+        max_answer_words=values.numbers.get("max-answer-words", defaults.max_answer_words),
+        max_deletions_per_card=values.numbers.get("max-deletions-per-card",
+                                                  defaults.max_deletions_per_card),
+    )
+
+
+def _check_rule_ids(values: _Values, key: str, path: str, problems: list[Problem]) -> None:
+    for rule_id, (line, column) in zip(values.lists.get(key, []), values.list_positions.get(key, []),
+                                       strict=True):
+        if rule_id not in RULE_IDS:
+            close = difflib.get_close_matches(rule_id, RULE_IDS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(Problem(path, line, column, "error", f"unknown lint rule '{rule_id}'{hint}"))
 
 
 def check_card_file(file: Path, path: str, loader: type | None = None) -> tuple[list[Card], list[Problem]]:
@@ -187,6 +216,7 @@ def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
         line, column = values.positions["id"]
         problems.append(Problem(path, line, column, "error", _bad_id_message(card_id)))
     _check_tags(values, path, problems)
+    _check_rule_ids(values, "lint-ignore", path, problems)
     if kind is None or len(problems) > count:
         return None
     tags = tuple(dict.fromkeys([*file_tags, *values.lists.get("tags", [])]))
@@ -196,14 +226,15 @@ def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
         question=values.text.get("q", ""), answer=values.text.get("a", ""),
         cloze=values.text.get("cloze", ""), choices=tuple(values.lists.get("choices", ())),
         extra=values.text.get("extra", ""), source=values.text.get("source", ""),
-        sound=values.text.get("sound", ""), tags=tags, positions=positions,
+        sound=values.text.get("sound", ""), tags=tags,
+        lint_ignore=tuple(values.lists.get("lint-ignore", ())), positions=positions,
         id_slot=None if "id" in values.text else _id_slot(node),
     )
 
 
 def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem]) -> Kind | None:
     """Decide the kind from the keys present, reporting keys that contradict it."""
-    present = [key for key in ("cloze", "choices", "reverse", "typed")
+    present = [key for key in KIND_KEYS
                if key in values.text or key in values.lists or values.flags.get(key)]
     if len(present) > 1:
         line, column = values.positions[present[1]]
@@ -273,8 +304,7 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
         name = key_node.value
         spec = known.get(name)
         if spec is None:
-            synonym = _KEY_SYNONYMS.get(name.lower())
-            close = [synonym] if synonym in known else difflib.get_close_matches(name, known, n=1)
+            close = _did_you_mean(name, known)
             hint = f"; did you mean '{close[0]}'?" if close else \
                 f"; expected one of: {', '.join(known)}"
             problems.append(Problem(path, key_node.line, key_node.column, "error",
@@ -289,8 +319,22 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
     return values
 
 
+def _did_you_mean(name: str, known: dict[str, Key]) -> list[str]:
+    """The closest known key, also through the names other card tools use."""
+    candidates = {key: key for key in known}
+    candidates.update({synonym: key for synonym, key in _KEY_SYNONYMS.items() if key in known})
+    close = difflib.get_close_matches(name.lower(), candidates, n=1)
+    return [candidates[close[0]]] if close else []
+
+
 def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], values: _Values) -> None:
     name = spec.name
+    if spec.type == "mapping":
+        if isinstance(value, Mapping):
+            values.mappings[name] = _check_keys(value, spec.keys, path, problems, f"'{name}'")
+        else:
+            problems.append(_wrong_type(path, value, f"'{name}' must be a mapping of settings"))
+        return
     if spec.type == "list":
         if not isinstance(value, Sequence):
             example = "[people, place]" if name == "tags" else "[first, second]"
@@ -311,6 +355,13 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
         return
     if not isinstance(value, Scalar):
         problems.append(_wrong_type(path, value, f"'{name}' must be text"))
+        return
+    if spec.type == "number":
+        if value.value.isdigit() and value.value.isascii():
+            values.numbers[name] = int(value.value)
+        else:
+            problems.append(Problem(path, value.line, value.column, "error",
+                                    f"'{name}' must be a whole number, not '{value.value}'"))
         return
     if spec.type == "flag":
         flag = _FLAG_VALUES.get(value.value)

@@ -15,6 +15,7 @@ from typing import NoReturn, TextIO
 from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind
 from studycards.checker import check_folder
 from studycards.ids import IdInsertion, assign_missing_ids, write_back
+from studycards.lint import lint_deck
 from studycards.manifest import (
     Manifest,
     compare,
@@ -31,7 +32,7 @@ from studycards.package import (
     write_bytes_atomically,
     write_package,
 )
-from studycards.problems import Problem, has_errors
+from studycards.problems import Problem
 from studycards.quiz import quiz_html
 from studycards.render import render_deck
 
@@ -46,7 +47,8 @@ _EPILOG = """\
 exit codes:
   0  success
   1  problems in the cards (each printed as path:line:col: error: message),
-     or the package could not be written; nothing is written then
+     warnings with --strict, or the package could not be written;
+     nothing is written then
   2  usage error
 """
 
@@ -68,8 +70,12 @@ def _parser() -> _ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="check the cards and report problems; write nothing")
+    mode.add_argument("--lint", action="store_true",
+                      help="check the cards and the card-quality rules without building (as --check)")
     mode.add_argument("--plan", action="store_true",
                       help="show what a build would change since the last one; write nothing")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings as errors: exit 1 and write nothing")
     return parser
 
 
@@ -95,7 +101,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     folder = Path(args.cards)
     display = Path(args.cards).as_posix().rstrip("/") or "."
-    read_only = args.check or args.plan
+    checking = args.check or args.lint
+    read_only = checking or args.plan
     deck, problems = check_folder(folder, display)
     insertions: list[IdInsertion] = []
     previous: Manifest | None = None
@@ -103,6 +110,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if read_only:
             problems += _missing_id_warnings(deck)
         deck, insertions = assign_missing_ids(deck)
+        problems += lint_deck(deck)
         rendered, render_problems = render_deck(deck, folder)
         problems += render_problems
         target = _target(args, folder, deck)
@@ -110,12 +118,15 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if previous is not None:
             problems += kind_change_warnings(previous, deck)
     _report(problems, err)
-    if deck is None or has_errors(problems):
-        errors = sum(problem.level == "error" for problem in problems)
-        print(f"{errors} error{'s' if errors != 1 else ''}; nothing was written", file=err)
+    errors = sum(problem.level == "error" for problem in problems)
+    warnings = len(problems) - errors
+    if deck is None or errors or (args.strict and warnings):
+        counted = [_plural(errors, "error")] + ([_plural(warnings, "warning")] if args.strict else [])
+        print(f"{', '.join(counted)}; nothing was written", file=err)
         return EXIT_PROBLEMS
-    if args.check:
-        print(f"checked {display}: {_counts(deck)}; nothing was written", file=out)
+    if checking:
+        print(f"checked {display}: {_counts(deck)}, {_plural(warnings, 'warning')}; "
+              "nothing was written", file=out)
         return EXIT_OK
     if args.plan:
         manifest = make_manifest(deck, rendered.notes, 0)
@@ -167,6 +178,10 @@ def card_count(card: Card) -> int:
     if card.kind is Kind.CLOZE:
         return len({match.group(1) for match in CLOZE_PATTERN.finditer(card.cloze)})
     return 1
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def _counts(deck: Deck) -> str:

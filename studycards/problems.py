@@ -23,6 +23,3 @@ class Problem:
         suffix = f" ({self.rule})" if self.rule else ""
         return f"{self.path}:{self.line}:{self.column}: {self.level}: {self.message}{suffix}"
 
-
-def has_errors(problems: list[Problem]) -> bool:
-    return any(problem.level == "error" for problem in problems)

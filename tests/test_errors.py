@@ -52,7 +52,8 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     result = run(str(cards), "--check")
     assert (result.code, result.err) == (0, "")
-    assert result.out == f"checked {cards.as_posix()}: 6 notes, 8 cards, 2 subdecks; nothing was written\n"
+    assert result.out == (f"checked {cards.as_posix()}: 6 notes, 8 cards, 2 subdecks, 0 warnings; "
+                          "nothing was written\n")
     assert not (tmp_path / "dist").exists()
 
 

@@ -101,8 +101,8 @@ def test_markdown_renders(tmp_path: Path, collection: Collection) -> None:
 def test_math_passes_through_for_mathjax(tmp_path: Path, collection: Collection) -> None:
     imported(tmp_path, collection, "rich")
     (question, answer), = card_sides(collection, "math")
-    assert question == ('<div class="question">What is the area of a circle, \\(\\pi r^2\\) or '
-                        "\\(2 \\pi r\\)?</div>")
+    assert question == ('<div class="question">Which formula gives the area of a circle of radius '
+                        "\\(r\\)?</div>")
     assert '<div class="answer"><div>\\[ A = \\pi r^2 \\]</div></div>' in answer
 
 
@@ -168,7 +168,7 @@ def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
     (cards / "media" / "name.wav").unlink()
     result = run(str(cards))
     assert result.code == 1
-    assert result.err == (f"{cards.as_posix()}/rich.yaml:18:12: error: sound 'media/name.wav' does not "
+    assert result.err == (f"{cards.as_posix()}/rich.yaml:19:12: error: sound 'media/name.wav' does not "
                           "exist\n1 error; nothing was written\n")
 
 

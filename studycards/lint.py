@@ -1,0 +1,373 @@
+"""Card-quality lint: warnings for cards that are valid but teach badly.
+
+The rules follow SuperMemo's "Twenty rules of formulating knowledge" and Andy
+Matuschak's "How to write good prompts". Each rule is a function here whose
+docstring is its documentation (first line: the rationale; then a passing
+and a failing example), listed once in ``RULES``: the linter, the checker of
+rule names and the README all read that table.
+
+A deck tunes the rules in ``deck.yaml``::
+
+    lint:
+      disable: [missing-source]
+      max-answer-words: 8
+      max-deletions-per-card: 1
+
+and a card silences a rule for itself with ``lint-ignore: [long-answer]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind, LintConfig
+from studycards.problems import Problem
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str  # the card key the warning points at
+    message: str
+
+
+CardCheck = Callable[[Card, Deck, LintConfig], Iterator[Finding]]
+DeckCheck = Callable[[list[Card]], Iterator[tuple[Card, Finding]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule checks one card at a time, or (``deck_check``) the whole deck at once."""
+
+    id: str
+    card_check: CardCheck | None = None
+    deck_check: DeckCheck | None = None
+
+    @property
+    def doc(self) -> str:
+        check = self.card_check or self.deck_check
+        return _dedent(check.__doc__ or "") if check else ""
+
+    @property
+    def rationale(self) -> str:
+        return self.doc.splitlines()[0]
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_STOP_WORDS = frozenset({
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or",
+    "is", "are", "was", "were", "be", "been", "did", "do", "does", "which", "what", "who", "whom",
+    "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "as",
+    "his", "her", "their", "he", "she", "they", "not", "no", "yes", "s",
+})
+_QA_KINDS = frozenset({Kind.BASIC, Kind.REVERSED, Kind.TYPED, Kind.CHOICE})
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def content_words(text: str) -> list[str]:
+    return [word for word in words(text) if word not in _STOP_WORDS]
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+def long_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A long answer cannot be recalled the same way twice: keep it to a few words.
+
+    The limit is ``max-answer-words`` (default 12); move context to ``extra``.
+
+    Passes: ``a: Beijing``
+
+    Fails: ``a: The two ministers met in Beijing, the Chinese capital, on a Monday in the middle of May 2024``
+    """
+    if card.kind in _QA_KINDS:
+        count = len(words(card.answer))
+        if count > config.max_answer_words:
+            yield Finding("a", f"answer has {count} words (limit {config.max_answer_words}); "
+                               "shorten it and move context to 'extra'")
+
+
+_SENTENCE_BREAK = re.compile(r"(?<!\b[A-Za-z])[.!?]+[\"'”’)]*\s+[\"'“‘(]*[A-Z0-9]")
+
+
+def multi_sentence_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """An answer of several sentences holds several facts: make one card per fact.
+
+    Passes: ``a: Seven months``
+
+    Fails: ``a: Seven months. It was also the first visit in six years.``
+    """
+    if card.kind in _QA_KINDS and _SENTENCE_BREAK.search(card.answer.strip()):
+        yield Finding("a", "answer has more than one sentence; make one card per fact")
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
+_MAX_ITEM_WORDS = 4
+_LIST_SEPARATOR = re.compile(r"\s*(?:[,;]\s*(?:(?:and|or)\s+)?|\s(?:and|or)\s)\s*")
+
+
+def enumeration_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A set of three or more items is hard to recall whole: use one card or cloze per item.
+
+    Passes: ``a: Japan``
+
+    Fails: ``a: Seoul, Beijing and Tokyo``
+    """
+    if card.kind not in _QA_KINDS:
+        return
+    answer = card.answer.strip()
+    items = len(_LIST_ITEM.findall(answer))
+    if items < 3 and ("," in answer or ";" in answer):
+        parts = [part for part in _LIST_SEPARATOR.split(answer) if part]
+        # Short parts are items; long ones are clauses of a sentence.
+        if all(len(words(part)) <= _MAX_ITEM_WORDS for part in parts):
+            items = len(parts)
+    if items >= 3:
+        yield Finding("a", f"answer is a list of {items} items; make one card or cloze per item")
+
+
+_ENUMERATION_QUESTION = re.compile(
+    r"^\s*(?:list|enumerate|name\s+(?:all|every|the\s+(?:\d+|two|three|four|five|six|seven|eight|"
+    r"nine|ten))|what\s+are\s+(?:all\s+)?the\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten)"
+    r")\b", re.IGNORECASE)
+
+
+def enumeration_question(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A question asking for a whole list tests many facts at once: ask for one item per card.
+
+    Passes: ``q: Which third country joined the summit?``
+
+    Fails: ``q: List the countries at the summit.``
+    """
+    if card.kind in _QA_KINDS and _ENUMERATION_QUESTION.search(card.question):
+        yield Finding("q", "question asks for a list; ask for one item per card (or use a cloze "
+                           "per item)")
+
+
+_YES_NO_QUESTION = re.compile(
+    r"^\s*(?:is|are|was|were|am|do|does|did|can|could|will|would|shall|should|has|have|had|may|"
+    r"might|must)\b", re.IGNORECASE)
+
+
+def yes_no_question(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A yes/no question is half guessed: ask for the thing itself.
+
+    Passes: ``q: Which principle did Wang ask Seoul to respect?`` / ``a: One China``
+
+    Fails: ``q: Did Wang mention Taiwan?`` / ``a: Yes``
+    """
+    answer = words(card.answer)
+    if (card.kind in _QA_KINDS and _YES_NO_QUESTION.search(card.question) and answer
+            and answer[0] in ("yes", "no")):
+        yield Finding("q", "yes/no question; ask for the fact itself so the answer is not a coin toss")
+
+
+def answer_in_question(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """When the question already holds the answer's words, the card tests reading, not memory.
+
+    Passes: ``q: In which city did the ministers meet?`` / ``a: Beijing``
+
+    Fails: ``q: Which Chinese city, Beijing or Shanghai, hosted the talks?`` / ``a: Beijing``
+    """
+    if card.kind not in (Kind.BASIC, Kind.TYPED):
+        return
+    answer = set(content_words(card.answer))
+    if answer and answer <= set(content_words(card.question)):
+        yield Finding("a", "the question already contains the answer's words; reword it so the "
+                           "answer is not given away")
+
+
+def cloze_hint_is_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A cloze hint that equals its answer gives the answer away.
+
+    Passes: ``cloze: Not a {{c1::zero-sum::term}} relationship.``
+
+    Fails: ``cloze: Not a {{c1::zero-sum::zero-sum}} relationship.``
+    """
+    if card.kind is not Kind.CLOZE:
+        return
+    for match in CLOZE_PATTERN.finditer(card.cloze):
+        answer, hint = match.group(2), match.group(3)
+        if hint is not None and hint.strip().casefold() == answer.strip().casefold():
+            yield Finding("cloze", f"the hint of c{match.group(1)} is its answer")
+
+
+def too_many_deletions(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A cloze card that hides many pieces at once tests several facts: split them up.
+
+    Counts deletions that share one number, so appear on one card; the limit is
+    ``max-deletions-per-card`` (default 2). Different numbers make separate cards.
+
+    Passes: ``cloze: {{c1::Cho}} met {{c2::Wang}} in {{c3::Beijing}}.``
+
+    Fails: ``cloze: {{c1::Cho}} met {{c1::Wang}} in {{c1::Beijing}}.``
+    """
+    if card.kind is not Kind.CLOZE:
+        return
+    per_number: dict[str, int] = {}
+    for match in CLOZE_PATTERN.finditer(card.cloze):
+        per_number[match.group(1)] = per_number.get(match.group(1), 0) + 1
+    for number, count in sorted(per_number.items(), key=lambda item: int(item[0])):
+        if count > config.max_deletions_per_card:
+            yield Finding("cloze", f"c{number} hides {count} pieces on one card (limit "
+                                   f"{config.max_deletions_per_card}); give each its own number")
+
+
+def missing_source(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """A card without a source cannot be checked later: say where the fact comes from.
+
+    Set ``source`` on the card, or a default ``source`` in ``deck.yaml``.
+
+    Passes: ``source: "¶3"``
+
+    Fails: a card with no ``source`` in a deck whose ``deck.yaml`` has none either.
+    """
+    if not card.source and not deck.source:
+        yield Finding("id", "card has no source; add 'source' (or a default in deck.yaml)")
+
+
+_TIME_RELATIVE = re.compile(
+    r"\b(?:currently|nowadays|now|latest|recently|today|these\s+days|at\s+present|"
+    r"(?:this|last|next)\s+(?:week|month|year))\b", re.IGNORECASE)
+_DATE = re.compile(r"\b(?:1[0-9]|20)\d{2}\b")
+
+
+def time_relative(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """Words like "currently" or "this month" go stale: anchor the fact to a date.
+
+    Passes: ``q: Who was South Korea's foreign minister in May 2024?``
+
+    Fails: ``q: Who is currently South Korea's foreign minister?``
+    """
+    for key, text in (("q", card.question), ("a", card.answer), ("cloze", card.cloze)):
+        match = _TIME_RELATIVE.search(text)
+        if match and not _DATE.search(text):
+            yield Finding(key, f"'{match.group(0)}' goes stale; anchor it to a date "
+                               "(e.g. 'in May 2024')")
+
+
+_VAGUE_OPENER = re.compile(r"^\s*(?:what\s+about|describe|tell\s+me\s+about|explain|discuss|talk\s+about)"
+                           r"\b", re.IGNORECASE)
+
+
+def vague_opener(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
+    """An open prompt has no single right answer: ask a precise question.
+
+    Passes: ``q: What did Cho call for besides trust?``
+
+    Fails: ``q: Tell me about Cho's visit.``
+    """
+    if card.kind in _QA_KINDS and _VAGUE_OPENER.search(card.question):
+        yield Finding("q", "vague question; ask for one precise fact with one right answer")
+
+
+def near_duplicate(cards: list[Card]) -> Iterator[tuple[Card, Finding]]:
+    """Two near-identical questions interfere in memory: merge them or make them differ.
+
+    Questions count as near-identical when they have the same content words,
+    ignoring case, punctuation, word order and small words.
+
+    Passes: ``q: In which city did they meet?`` and ``q: In which month did they meet?``
+
+    Fails: ``q: Which city hosted the talks?`` and ``q: The talks were hosted by which city?``
+    """
+    for earlier, card, _ in _same_prompts(cards):
+        if _answer_key(earlier) == _answer_key(card):
+            yield card, Finding(_prompt_key(card), "question is nearly the same as "
+                                f"'{earlier.id}' ({earlier.file}:{earlier.line}); merge them or "
+                                "make them differ")
+
+
+def conflicting_answers(cards: list[Card]) -> Iterator[tuple[Card, Finding]]:
+    """The same question with two different answers teaches that both are right.
+
+    Passes: one card per question.
+
+    Fails: ``q: Where did they meet?`` / ``a: Beijing`` and ``q: Where did they meet?`` / ``a: Seoul``
+    """
+    for earlier, card, _ in _same_prompts(cards):
+        if _answer_key(earlier) != _answer_key(card):
+            yield card, Finding("a", f"the same question as '{earlier.id}' ({earlier.file}:"
+                                     f"{earlier.line}) has a different answer")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("long-answer", card_check=long_answer),
+    Rule("multi-sentence-answer", card_check=multi_sentence_answer),
+    Rule("enumeration-answer", card_check=enumeration_answer),
+    Rule("enumeration-question", card_check=enumeration_question),
+    Rule("yes-no-question", card_check=yes_no_question),
+    Rule("answer-in-question", card_check=answer_in_question),
+    Rule("near-duplicate", deck_check=near_duplicate),
+    Rule("conflicting-answers", deck_check=conflicting_answers),
+    Rule("cloze-hint-is-answer", card_check=cloze_hint_is_answer),
+    Rule("too-many-deletions", card_check=too_many_deletions),
+    Rule("missing-source", card_check=missing_source),
+    Rule("time-relative", card_check=time_relative),
+    Rule("vague-opener", card_check=vague_opener),
+)
+RULE_IDS = tuple(rule.id for rule in RULES)
+
+
+def lint_deck(deck: Deck) -> list[Problem]:
+    """Every warning for the deck, under its ``lint`` settings and each card's ``lint-ignore``."""
+    config = deck.lint
+    problems: list[Problem] = []
+    cards = list(deck.cards)
+    for rule in RULES:
+        if rule.id in config.disabled:
+            continue
+        if rule.deck_check is not None:
+            findings = rule.deck_check(cards)
+        elif rule.card_check is not None:
+            check = rule.card_check
+            findings = ((card, finding) for card in cards for finding in check(card, deck, config))
+        for card, finding in findings:
+            if rule.id not in card.lint_ignore:
+                line, column = card.position(finding.key)
+                problems.append(Problem(card.file, line, column, "warning", finding.message, rule.id))
+    return problems
+
+
+def rules_markdown() -> str:
+    """The rules' documentation, as the README shows it."""
+    parts = []
+    for rule in RULES:
+        parts.append(f"#### `{rule.id}`\n\n{rule.doc}\n")
+    return "\n".join(parts)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _prompt_key(card: Card) -> str:
+    return "cloze" if card.kind is Kind.CLOZE else "q"
+
+
+def _same_prompts(cards: list[Card]) -> Iterator[tuple[Card, Card, frozenset[str]]]:
+    """Pairs (first card, later card) whose prompts have the same content words."""
+    first: dict[tuple[bool, frozenset[str]], Card] = {}
+    for card in cards:
+        if card.kind is Kind.REVERSED:
+            continue  # its prompt is a term, often legitimately shared
+        key = frozenset(content_words(card.prompt_text))
+        if not key:
+            continue
+        slot = (card.kind is Kind.CLOZE, key)
+        earlier = first.setdefault(slot, card)
+        if earlier is not card:
+            yield earlier, card, key
+
+
+def _answer_key(card: Card) -> tuple[str, ...]:
+    return tuple(words(card.answer if card.kind is not Kind.CLOZE else card.cloze))
+
+
+def _dedent(docstring: str) -> str:
+    lines = docstring.strip().splitlines()
+    if len(lines) <= 1:
+        return docstring.strip()
+    indent = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()), default=0)
+    return "\n".join([lines[0], *(line[indent:] for line in lines[1:])])
