@@ -78,6 +78,11 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 CLOZE_PATTERN = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 
 
+def cloze_numbers(text: str) -> list[int]:
+    """The cards a cloze text makes, as Anki counts them: "c01" is card 1, "c0" makes none."""
+    return sorted({int(match.group(1)) for match in CLOZE_PATTERN.finditer(text)} - {0})
+
+
 @dataclass(frozen=True)
 class LintConfig:
     disabled: frozenset[str] = frozenset()
@@ -129,6 +134,15 @@ class Card:
             if name == key:
                 return line, column
         return self.line, self.column
+
+    @property
+    def anki_card_count(self) -> int:
+        """How many Anki cards this card's note makes."""
+        if self.kind is Kind.REVERSED:
+            return 2
+        if self.kind is Kind.CLOZE:
+            return len(cloze_numbers(self.cloze))
+        return 1
 
     @property
     def prompt_text(self) -> str:

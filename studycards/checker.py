@@ -26,6 +26,7 @@ from studycards.cards import (
     Key,
     Kind,
     LintConfig,
+    cloze_numbers,
 )
 from studycards.lint import RULE_IDS
 from studycards.problems import Problem
@@ -256,6 +257,10 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
                                     "cloze text has no deletion: mark one like {{c1::answer}}"))
+        elif text and not cloze_numbers(text):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    "cloze deletions are numbered from c1; c0 makes no card"))
         return kind
     _require(values, "q", node, path, problems)
     _require(values, "a", node, path, problems)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind
+from studycards.cards import Deck
 from studycards.checker import check_folder
 from studycards.ids import IdInsertion, assign_missing_ids, write_back
 from studycards.lint import lint_deck
@@ -171,22 +171,13 @@ def _report(problems: list[Problem], err: TextIO) -> None:
         print(problem, file=err)
 
 
-def card_count(card: Card) -> int:
-    """How many Anki cards one note makes."""
-    if card.kind is Kind.REVERSED:
-        return 2
-    if card.kind is Kind.CLOZE:
-        return len({match.group(1) for match in CLOZE_PATTERN.finditer(card.cloze)})
-    return 1
-
-
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def _counts(deck: Deck) -> str:
     notes = len(deck.cards)
-    cards = sum(card_count(card) for card in deck.cards)
+    cards = sum(card.anki_card_count for card in deck.cards)
     subdecks = len([name for name in deck.subdeck_names() if name != deck.name])
     return (f"{notes} note{'s' if notes != 1 else ''}, {cards} card{'s' if cards != 1 else ''}, "
             f"{subdecks} subdeck{'s' if subdecks != 1 else ''}")

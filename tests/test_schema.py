@@ -21,7 +21,7 @@ SCHEMA_SEES = {
 }
 # Beyond a schema: several files, several keys' values, or the YAML itself.
 CHECKER_ONLY = {
-    "choice-not-an-option", "duplicate-id", "duplicate-key", "empty-folder", "no-card-files",
+    "choice-not-an-option", "cloze-numbered-zero", "duplicate-id", "duplicate-key", "empty-folder", "no-card-files",
     "no-deck-file", "tags-differ-in-case", "yaml-syntax",
 }
 

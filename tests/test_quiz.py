@@ -1,0 +1,146 @@
+"""The quiz page written beside the package, read as text: self-contained, locked down, complete."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studycards.notetypes import STYLESHEET
+from tests.conftest import FIXTURES, copy_deck, run
+
+_DATA = re.compile(r'<script type="application/json" id="deck-data">(.*?)</script>', re.DOTALL)
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+# src= or href= naming anything but a data: URI: with quotes, without, or escaped inside JSON.
+_URL_ATTRIBUTE = re.compile(r"""\b(?:src|href)\s*=\s*\\?["']?\s*(?:https?:|//)""", re.IGNORECASE)
+
+
+def build_quiz(deck: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Build fixture deck DECK as an author would, from beside its cards/; return the quiz page."""
+    copy_deck(deck, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run("cards", "--out", "dist/deck.apkg")
+    assert (result.code, result.err) == (0, ""), result.err
+    page = tmp_path / "dist" / "deck.html"
+    assert page.is_file()
+    return page
+
+
+def deck_data(page: str) -> dict[str, Any]:
+    (data,) = _DATA.findall(page)
+    loaded: dict[str, Any] = json.loads(data)
+    return loaded
+
+
+def strings_in(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
+def items_per_card(page: str) -> dict[str, list[str]]:
+    return {card["id"]: [item["label"] for item in card["items"]] for card in deck_data(page)["cards"]}
+
+
+def test_page_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = build_quiz("quiz", tmp_path, monkeypatch).read_text(encoding="utf-8")
+    field_html = "\n".join(strings_in(deck_data(page)))
+    for text in (page, field_html):
+        assert not _URL_ATTRIBUTE.search(text)
+        assert "<link" not in text and "@import" not in text and "url(" not in text
+    assert "<script src" not in page
+    # Both media files are inside the page, and nothing still names them as files.
+    assert "sc-" not in field_html
+    image = (FIXTURES / "decks/quiz/cards/media/map.png").read_bytes()
+    sound = (FIXTURES / "decks/quiz/cards/media/chime.wav").read_bytes()
+    (card,) = [card for card in deck_data(page)["cards"] if card["id"] == "quiz-map"]
+    assert f'src="data:image/png;base64,{base64.b64encode(image).decode()}"' in card["extra"]
+    assert card["audio"] == (f'<audio controls preload="metadata" '
+                             f'src="data:audio/wav;base64,{base64.b64encode(sound).decode()}"></audio>')
+
+
+def test_content_security_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = build_quiz("every-kind", tmp_path, monkeypatch).read_text(encoding="utf-8")
+    (policy,) = _CSP.findall(page)
+    (script,) = _SCRIPT.findall(page)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert policy == ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
+                      f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'")
+    assert page.index("Content-Security-Policy") < page.index("<style")
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+
+
+def test_every_card_and_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = build_quiz("every-kind", tmp_path, monkeypatch).read_text(encoding="utf-8")
+    # Deck order, and one item per card Anki makes: the build reported 8 cards from 6 notes.
+    assert items_per_card(page) == {
+        "yaml-text": [""],
+        "who-is-cho": ["forward", "reverse"],
+        "wang-principle": [""],
+        "talks-city": [""],
+        "cho-zero-sum": ["c1", "c2"],
+        "talks-city-choice": [""],
+    }
+    cards = {card["id"]: card for card in deck_data(page)["cards"]}
+    assert (cards["talks-city"]["file"], cards["talks-city"]["line"]) == ("cards/talks.yaml", 4)
+    assert cards["talks-city"]["deck"] == "Every kind::The talks"
+    assert cards["wang-principle"]["tags"] == ["people", "speaker::wang"]
+    assert deck_data(page)["tags"] == ["people", "place", "speaker", "speaker::wang", "talks"]
+    assert deck_data(page)["subdecks"] == [
+        {"value": "Every kind::People", "label": "People"},
+        {"value": "Every kind::The talks", "label": "The talks"}]
+
+
+def test_items_of_each_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = build_quiz("every-kind", tmp_path, monkeypatch).read_text(encoding="utf-8")
+    cards = {card["id"]: card for card in deck_data(page)["cards"]}
+    forward, reverse = cards["who-is-cho"]["items"]
+    assert (forward["front"], forward["back"]) == ("Cho Tae-yul", "South Korea's foreign minister")
+    assert (reverse["front"], reverse["back"]) == ("South Korea's foreign minister", "Cho Tae-yul")
+    first, second = cards["cho-zero-sum"]["items"]
+    assert first == {
+        "label": "c1",
+        "front": 'Cho said the two relationships are not a <span class="cloze">[...]</span> game, '
+                 "nor a rivalry.",
+        "back": 'Cho said the two relationships are not a <span class="cloze">zero-sum</span> game, '
+                "nor a rivalry.",
+    }
+    assert second["front"] == ('Cho said the two relationships are not a zero-sum game, '
+                               'nor <span class="cloze">[one word or two]</span>.')
+    assert second["back"].endswith('nor <span class="cloze">a rivalry</span>.')
+    choice = cards["talks-city-choice"]
+    assert (choice["choices"], choice["correct"]) == (["Seoul", "Beijing", "Tokyo", "Washington"], 1)
+    assert choice["items"] == [{"label": "", "front": "Where did the talks take place?", "back": "Beijing"}]
+
+
+def test_card_stylesheet_included(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = build_quiz("every-kind", tmp_path, monkeypatch).read_text(encoding="utf-8")
+    assert f'<style id="card-stylesheet">\n{STYLESHEET}</style>' in page
+
+
+def test_author_text_cannot_leave_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = build_quiz("quiz-hostile", tmp_path, monkeypatch).read_text(encoding="utf-8")
+    (raw,) = _DATA.findall(page)
+    assert not set(raw) & {"<", ">", "&", "\u2028", "\u2029"}
+    # Only the page's own two script elements, and no author text as markup anywhere.
+    assert page.count("<script") == 2 and page.lower().count("</script") == 2
+    title = "&lt;img src=x onerror=&quot;window.pwned=4&quot;&gt; Hostile &amp; &lt;/script&gt; deck"
+    assert f"<title>{title}</title>" in page
+    assert "window.pwned" not in page.replace(raw, "").replace(title, "")
+    data = deck_data(page)
+    assert data["deck"]["name"] == '<img src=x onerror="window.pwned=4"> Hostile & </script> deck'
+    cards = {card["id"]: card for card in data["cards"]}
+    assert cards["hostile-script"]["items"][0]["front"] == "&lt;script&gt;window.pwned=1&lt;/script&gt;"
+    assert cards["hostile-typed"]["items"][0]["back"] == "&amp;lt;b&amp;gt;"
+    assert cards["hostile-cloze"]["items"][0]["front"] == (
+        'Before <span class="cloze">[&lt;img src=x onerror=window.pwned=10&gt;]</span> after')
