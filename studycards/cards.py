@@ -152,17 +152,15 @@ class Card:
 
 @dataclass(frozen=True)
 class Deck:
+    """What deck.yaml says. The cards themselves stream past file by file, never all held at once."""
+
     id: str
     name: str
     description: str
     source: str
-    cards: tuple[Card, ...]
     deck_file: str
     description_position: tuple[int, int] = (1, 1)
     lint: LintConfig = LintConfig()
-
-    def subdeck_names(self) -> list[str]:
-        return sorted({self.full_deck_name(card.subdeck) for card in self.cards})
 
     def full_deck_name(self, subdeck: str) -> str:
         return f"{self.name}::{subdeck}" if subdeck else self.name

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import os
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from studycards.cards import (
@@ -43,16 +42,6 @@ _KEY_SYNONYMS = {"question": "q", "front": "q", "answer": "a", "back": "a", "tex
 _NODE_NAMES = {Scalar: "text", Mapping: "a mapping", Sequence: "a list"}
 
 
-@dataclass(frozen=True)
-class DeckHeader:
-    id: str
-    name: str
-    description: str
-    source: str
-    description_position: tuple[int, int]
-    lint: LintConfig
-
-
 class _Values:
     """The checked values of one mapping, keyed by name, with the keys' positions."""
 
@@ -66,41 +55,35 @@ class _Values:
         self.list_positions: dict[str, list[tuple[int, int]]] = {}
 
 
-def check_folder(folder: Path, display: str, loader: type | None = None) -> tuple[Deck | None, list[Problem]]:
-    """Read and check a whole ``cards/`` folder; ``display`` is how problems name it."""
+def check_folder(folder: Path, display: str,
+                 loader: type | None = None) -> tuple[Deck | None, list[Path], list[Problem]]:
+    """The deck file and the list of card files; the card files are checked one by one later."""
     deck_path = f"{display}/{DECK_FILE}"
     if not folder.exists():
-        return None, [Problem(display, 1, 1, "error", "no such folder: expected a folder of YAML card files")]
+        return None, [], [Problem(display, 1, 1, "error",
+                                  "no such folder: expected a folder of YAML card files")]
     if not folder.is_dir():
-        return None, [Problem(display, 1, 1, "error", "expected a folder of YAML card files, found a file")]
+        return None, [], [Problem(display, 1, 1, "error",
+                                  "expected a folder of YAML card files, found a file")]
     problems: list[Problem] = []
-    header: DeckHeader | None = None
+    deck: Deck | None = None
     if (folder / DECK_FILE).is_file():
-        header, header_problems = check_deck_file(folder / DECK_FILE, deck_path, loader)
-        problems += header_problems
+        deck, deck_problems = check_deck_file(folder / DECK_FILE, deck_path, loader)
+        problems += deck_problems
     else:
         problems.append(Problem(deck_path, 1, 1, "error",
                                 "deck.yaml is missing: it names the deck (id, name)"))
-    cards: list[Card] = []
-    card_files = list_card_files(folder)
-    for file in card_files:
-        file_display = f"{display}/{file.name}"
+    card_files = []
+    for file in list_card_files(folder):
         outside = _leaves_folder(file, folder)
         if outside:
-            problems.append(Problem(file_display, 1, 1, "error", outside))
-            continue
-        file_cards, file_problems = check_card_file(file, file_display, loader)
-        cards += file_cards
-        problems += file_problems
-    if not card_files and header is not None:
+            problems.append(Problem(f"{display}/{file.name}", 1, 1, "error", outside))
+        else:
+            card_files.append(file)
+    if not card_files and deck is not None and not problems:
         problems.append(Problem(deck_path, 1, 1, "error",
                                 f"no card files: add one such as {display}/topic.yaml"))
-    problems += check_across_files(cards)
-    if header is None or any(problem.level == "error" for problem in problems):
-        return None, sorted(problems)
-    deck = Deck(header.id, header.name, header.description, header.source,
-                tuple(cards), deck_path, header.description_position, header.lint)
-    return deck, sorted(problems)
+    return deck, card_files, problems
 
 
 def list_card_files(folder: Path) -> list[Path]:
@@ -110,7 +93,7 @@ def list_card_files(folder: Path) -> list[Path]:
 
 
 def check_deck_file(file: Path, path: str,
-                    loader: type | None = None) -> tuple[DeckHeader | None, list[Problem]]:
+                    loader: type | None = None) -> tuple[Deck | None, list[Problem]]:
     node, problems = read_file(file, path, loader)
     if node is None:
         return None, problems
@@ -124,9 +107,9 @@ def check_deck_file(file: Path, path: str,
     lint = _lint_config(values.mappings.get("lint"), path, problems)
     if problems:
         return None, problems
-    return DeckHeader(deck_id, values.text["name"], values.text.get("description", ""),
-                      values.text.get("source", ""),
-                      values.positions.get("description", (1, 1)), lint), []
+    return Deck(deck_id, values.text["name"], values.text.get("description", ""),
+                values.text.get("source", ""), path,
+                values.positions.get("description", (1, 1)), lint), []
 
 
 def _lint_config(values: _Values | None, path: str, problems: list[Problem]) -> LintConfig:
@@ -179,29 +162,35 @@ def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
     return cards, problems
 
 
-def check_across_files(cards: list[Card]) -> list[Problem]:
-    """Problems no single file shows: repeated ids, tags differing only in case."""
-    problems: list[Problem] = []
-    first_card: dict[str, Card] = {}
-    first_tag: dict[str, tuple[str, Card]] = {}
-    for card in cards:
+class CrossFileChecks:
+    """What no single file shows: repeated ids, tags differing only in case.
+
+    Cards arrive file by file; each is checked against those before it, so a
+    problem is reported at the later card. Only ids and places are kept.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, tuple[str, int]] = {}  # card id -> file and line of its first card
+        self._tags: dict[str, tuple[str, str, int]] = {}  # casefolded -> spelling, file, line
+
+    def add(self, card: Card) -> list[Problem]:
+        problems = []
         if card.id:
-            earlier = first_card.setdefault(card.id, card)
-            if earlier is not card:
+            first = self.ids.setdefault(card.id, (card.file, card.position("id")[0]))
+            if first != (card.file, card.position("id")[0]):
                 line, column = card.position("id")
                 problems.append(Problem(card.file, line, column, "error",
-                                        f"card id '{card.id}' is used twice "
-                                        f"(first at {earlier.file}:{earlier.position('id')[0]}); "
-                                        "ids must be unique in the deck"))
+                                        f"card id '{card.id}' is used twice (first at {first[0]}:"
+                                        f"{first[1]}); ids must be unique in the deck"))
         for tag in card.tags:
-            spelling, owner = first_tag.setdefault(tag.casefold(), (tag, card))
+            spelling, file, line = self._tags.setdefault(tag.casefold(),
+                                                         (tag, card.file, card.position("tags")[0]))
             if spelling != tag:
-                line, column = card.position("tags")
-                problems.append(Problem(card.file, line, column, "error",
+                tag_line, tag_column = card.position("tags")
+                problems.append(Problem(card.file, tag_line, tag_column, "error",
                                         f"tag '{tag}' differs only in case from '{spelling}' "
-                                        f"({owner.file}:{owner.position('tags')[0]}); "
-                                        "Anki would merge them: pick one spelling"))
-    return problems
+                                        f"({file}:{line}); Anki would merge them: pick one spelling"))
+        return problems
 
 
 def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],

@@ -1,4 +1,4 @@
-"""The command line: read, check, render, write, report.
+"""The command line: its options, and the report of what a run found and did.
 
 Exit codes: 0 success, 1 problems in the cards (or the build could not be
 written), 2 a usage error.
@@ -12,29 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from studycards.cards import Deck
-from studycards.checker import check_folder
-from studycards.ids import IdInsertion, assign_missing_ids, write_back
-from studycards.lint import lint_deck
-from studycards.manifest import (
-    Manifest,
-    compare,
-    format_plan,
-    kind_change_warnings,
-    make_manifest,
-    manifest_path,
-    read_manifest,
-)
-from studycards.package import (
-    BuildError,
-    anki_decks,
-    build_timestamp,
-    write_bytes_atomically,
-    write_package,
-)
+from studycards.assemble import Assembly, Mode, assemble
+from studycards.manifest import format_plan
+from studycards.output import BuildError
 from studycards.problems import Problem
-from studycards.quiz import quiz_html
-from studycards.render import render_deck
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -99,71 +80,32 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 
 
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    folder = Path(args.cards)
     display = Path(args.cards).as_posix().rstrip("/") or "."
-    checking = args.check or args.lint
-    read_only = checking or args.plan
-    deck, problems = check_folder(folder, display)
-    insertions: list[IdInsertion] = []
-    previous: Manifest | None = None
-    if deck is not None:
-        if read_only:
-            problems += _missing_id_warnings(deck)
-        deck, insertions = assign_missing_ids(deck)
-        problems += lint_deck(deck)
-        rendered, render_problems = render_deck(deck, folder)
-        problems += render_problems
-        target = _target(args, folder, deck)
-        previous = read_manifest(manifest_path(target))
-        if previous is not None:
-            problems += kind_change_warnings(previous, deck)
-    _report(problems, err)
-    errors = sum(problem.level == "error" for problem in problems)
-    warnings = len(problems) - errors
-    if deck is None or errors or (args.strict and warnings):
-        counted = [_plural(errors, "error")] + ([_plural(warnings, "warning")] if args.strict else [])
+    mode: Mode = "plan" if args.plan else "check" if args.check or args.lint else "build"
+    result = assemble(Path(args.cards), display, Path(args.out) if args.out else None, mode, args.strict)
+    _report(result.problems, err)
+    if result.deck is None or result.errors or (args.strict and result.warnings):
+        counted = [_plural(result.errors, "error")]
+        if args.strict:
+            counted.append(_plural(result.warnings, "warning"))
         print(f"{', '.join(counted)}; nothing was written", file=err)
         return EXIT_PROBLEMS
-    if checking:
-        print(f"checked {display}: {_counts(deck)}, {_plural(warnings, 'warning')}; "
+    assert result.target is not None
+    target = result.target.as_posix()
+    if mode == "check":
+        print(f"checked {display}: {_counts(result)}, {_plural(result.warnings, 'warning')}; "
               "nothing was written", file=out)
-        return EXIT_OK
-    if args.plan:
-        manifest = make_manifest(deck, rendered.notes, 0)
-        if previous is None:
-            print(f"plan for {target.as_posix()}: no earlier build to compare with; "
-                  f"all {len(deck.cards)} cards are new", file=out)
-        else:
-            new_card_places = {card.id: f"{card.file}:{card.line}" for card in deck.cards}
-            for line in format_plan(compare(previous, manifest), target, new_card_places):
-                print(line, file=out)
-        return EXIT_OK
-    timestamp = build_timestamp(previous.timestamp if previous else None)
-    manifest = make_manifest(deck, rendered.notes, timestamp)
-    if insertions:
-        write_back(insertions, display, folder)
-    write_package(target, anki_decks(deck, rendered.description, rendered.notes), rendered.media,
-                  timestamp)
-    write_bytes_atomically(manifest_path(target), manifest.to_json().encode("utf-8"))
-    write_bytes_atomically(quiz_path(target), quiz_html(deck, rendered).encode("utf-8"))
-    since = compare(previous, manifest).counts() if previous else "first build"
-    ids = f"; {len(insertions)} new id{'s' if len(insertions) != 1 else ''} written" if insertions else ""
-    print(f"built {target.as_posix()}: {_counts(deck)}; {since}{ids}", file=out)
+    elif mode == "plan" and result.plan is None:
+        print(f"plan for {target}: no earlier build to compare with; "
+              f"all {result.notes} cards are new", file=out)
+    elif mode == "plan" and result.plan is not None:
+        for line in format_plan(result.plan, result.target, result.places):
+            print(line, file=out)
+    else:
+        since = result.plan.counts() if result.plan else "first build"
+        ids = f"; {_plural(result.ids_written, 'new id')} written" if result.ids_written else ""
+        print(f"built {target}: {_counts(result)}; {since}{ids}", file=out)
     return EXIT_OK
-
-
-def quiz_path(package: Path) -> Path:
-    return package.with_suffix(".html")
-
-
-def _target(args: argparse.Namespace, folder: Path, deck: Deck) -> Path:
-    return Path(args.out) if args.out else folder.parent / "dist" / f"{deck.id}.apkg"
-
-
-def _missing_id_warnings(deck: Deck) -> list[Problem]:
-    return [Problem(card.file, card.line, card.column, "warning",
-                    "card has no id; a build will write one into this file")
-            for card in deck.cards if not card.id]
 
 
 def _report(problems: list[Problem], err: TextIO) -> None:
@@ -175,9 +117,6 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
-def _counts(deck: Deck) -> str:
-    notes = len(deck.cards)
-    cards = sum(card.anki_card_count for card in deck.cards)
-    subdecks = len([name for name in deck.subdeck_names() if name != deck.name])
-    return (f"{notes} note{'s' if notes != 1 else ''}, {cards} card{'s' if cards != 1 else ''}, "
-            f"{subdecks} subdeck{'s' if subdecks != 1 else ''}")
+def _counts(result: Assembly) -> str:
+    return (f"{_plural(result.notes, 'note')}, {_plural(result.cards, 'card')}, "
+            f"{_plural(len(result.subdecks), 'subdeck')}")

@@ -14,12 +14,10 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-from studycards.cards import CLOZE_PATTERN, Card, Deck, IdSlot
-from studycards.package import write_bytes_atomically
+from studycards.cards import CLOZE_PATTERN, Card, IdSlot
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset({
@@ -37,20 +35,11 @@ class IdInsertion:
     slot: IdSlot
 
 
-def assign_missing_ids(deck: Deck) -> tuple[Deck, list[IdInsertion]]:
-    """The deck with every card given an id, and the insertions that record the new ones."""
-    taken = {card.id for card in deck.cards if card.id}
-    insertions: list[IdInsertion] = []
-    cards: list[Card] = []
-    for card in deck.cards:
-        if card.id or card.id_slot is None:
-            cards.append(card)
-            continue
-        new_id = unique_id(slug(card.prompt_text), taken)
-        taken.add(new_id)
-        insertions.append(IdInsertion(card.file, new_id, card.id_slot))
-        cards.append(replace(card, id=new_id))
-    return replace(deck, cards=tuple(cards)), insertions
+def assign_id(card: Card, taken: Container[str]) -> tuple[Card, IdInsertion]:
+    """The card with a new id unique among ``taken``, and the insertion that records it."""
+    assert card.id_slot is not None, "only a card without an id gets one"
+    new_id = unique_id(slug(card.prompt_text), taken)
+    return replace(card, id=new_id), IdInsertion(card.file, new_id, card.id_slot)
 
 
 def slug(text: str) -> str:
@@ -62,21 +51,11 @@ def slug(text: str) -> str:
     return "-".join(words[:_MAX_WORDS]) or "card"
 
 
-def unique_id(base: str, taken: set[str]) -> str:
+def unique_id(base: str, taken: Container[str]) -> str:
     candidate, number = base, 2
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1
     return candidate
-
-
-def write_back(insertions: list[IdInsertion], folder_display: str, folder: Path) -> None:
-    """Insert the new ids into their files, each file replaced atomically."""
-    by_file: dict[str, list[IdInsertion]] = defaultdict(list)
-    for insertion in insertions:
-        by_file[insertion.file].append(insertion)
-    for display, file_insertions in by_file.items():
-        path = folder / display[len(folder_display) + 1:]
-        write_bytes_atomically(path, insert_ids(path.read_bytes(), file_insertions))
 
 
 def insert_ids(data: bytes, insertions: list[IdInsertion]) -> bytes:

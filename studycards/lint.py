@@ -18,6 +18,7 @@ and a card silences a rule for itself with ``lint-ignore: [long-answer]``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,21 +33,34 @@ class Finding:
     message: str
 
 
+@dataclass(frozen=True)
+class EarlierCard:
+    """What the deck-wide rules remember of a card: enough to name it, not the card itself."""
+
+    id: str
+    file: str
+    line: int
+    answer: int  # stable hash of the answer's words
+
+
+# Stable hashes of a card's prompt words and answer words: see prompt_signature.
+Signature = tuple[int, int]
 CardCheck = Callable[[Card, Deck, LintConfig], Iterator[Finding]]
-DeckCheck = Callable[[list[Card]], Iterator[tuple[Card, Finding]]]
+# A deck-wide rule sees a card and the earlier card whose prompt has the same content words.
+PairCheck = Callable[[Card, EarlierCard], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule checks one card at a time, or (``deck_check``) the whole deck at once."""
+    """A rule checks one card at a time, or (``pair_check``) a card against an earlier look-alike."""
 
     id: str
     card_check: CardCheck | None = None
-    deck_check: DeckCheck | None = None
+    pair_check: PairCheck | None = None
 
     @property
     def doc(self) -> str:
-        check = self.card_check or self.deck_check
+        check = self.card_check or self.pair_check
         return _dedent(check.__doc__ or "") if check else ""
 
     @property
@@ -264,7 +278,7 @@ def vague_opener(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding
         yield Finding("q", "vague question; ask for one precise fact with one right answer")
 
 
-def near_duplicate(cards: list[Card]) -> Iterator[tuple[Card, Finding]]:
+def near_duplicate(card: Card, earlier: EarlierCard) -> Iterator[Finding]:
     """Two near-identical questions interfere in memory: merge them or make them differ.
 
     Questions count as near-identical when they have the same content words,
@@ -274,24 +288,21 @@ def near_duplicate(cards: list[Card]) -> Iterator[tuple[Card, Finding]]:
 
     Fails: ``q: Which city hosted the talks?`` and ``q: The talks were hosted by which city?``
     """
-    for earlier, card, _ in _same_prompts(cards):
-        if _answer_key(earlier) == _answer_key(card):
-            yield card, Finding(_prompt_key(card), "question is nearly the same as "
-                                f"'{earlier.id}' ({earlier.file}:{earlier.line}); merge them or "
-                                "make them differ")
+    if earlier.answer == _answer_signature(card):
+        yield Finding(_prompt_key(card), f"question is nearly the same as '{earlier.id}' "
+                                         f"({earlier.file}:{earlier.line}); merge them or make them differ")
 
 
-def conflicting_answers(cards: list[Card]) -> Iterator[tuple[Card, Finding]]:
+def conflicting_answers(card: Card, earlier: EarlierCard) -> Iterator[Finding]:
     """The same question with two different answers teaches that both are right.
 
     Passes: one card per question.
 
     Fails: ``q: Where did they meet?`` / ``a: Beijing`` and ``q: Where did they meet?`` / ``a: Seoul``
     """
-    for earlier, card, _ in _same_prompts(cards):
-        if _answer_key(earlier) != _answer_key(card):
-            yield card, Finding("a", f"the same question as '{earlier.id}' ({earlier.file}:"
-                                     f"{earlier.line}) has a different answer")
+    if earlier.answer != _answer_signature(card):
+        yield Finding("a", f"the same question as '{earlier.id}' ({earlier.file}:{earlier.line}) "
+                           "has a different answer")
 
 
 RULES: tuple[Rule, ...] = (
@@ -301,8 +312,8 @@ RULES: tuple[Rule, ...] = (
     Rule("enumeration-question", card_check=enumeration_question),
     Rule("yes-no-question", card_check=yes_no_question),
     Rule("answer-in-question", card_check=answer_in_question),
-    Rule("near-duplicate", deck_check=near_duplicate),
-    Rule("conflicting-answers", deck_check=conflicting_answers),
+    Rule("near-duplicate", pair_check=near_duplicate),
+    Rule("conflicting-answers", pair_check=conflicting_answers),
     Rule("cloze-hint-is-answer", card_check=cloze_hint_is_answer),
     Rule("too-many-deletions", card_check=too_many_deletions),
     Rule("missing-source", card_check=missing_source),
@@ -312,24 +323,69 @@ RULES: tuple[Rule, ...] = (
 RULE_IDS = tuple(rule.id for rule in RULES)
 
 
-def lint_deck(deck: Deck) -> list[Problem]:
-    """Every warning for the deck, under its ``lint`` settings and each card's ``lint-ignore``."""
+def lint_card(card: Card, deck: Deck) -> list[Problem]:
+    """The warnings of the one-card rules, under the deck's settings and the card's lint-ignore."""
     config = deck.lint
-    problems: list[Problem] = []
-    cards = list(deck.cards)
+    problems = []
     for rule in RULES:
-        if rule.id in config.disabled:
-            continue
-        if rule.deck_check is not None:
-            findings = rule.deck_check(cards)
-        elif rule.card_check is not None:
-            check = rule.card_check
-            findings = ((card, finding) for card in cards for finding in check(card, deck, config))
-        for card, finding in findings:
-            if rule.id not in card.lint_ignore:
-                line, column = card.position(finding.key)
-                problems.append(Problem(card.file, line, column, "warning", finding.message, rule.id))
+        if rule.card_check is not None and rule.id not in config.disabled and rule.id not in card.lint_ignore:
+            for finding in rule.card_check(card, deck, config):
+                problems.append(_warning(card, finding, rule.id))
     return problems
+
+
+class DeckWideLint:
+    """The rules that compare cards across the deck, fed one card at a time.
+
+    Only a hash of each prompt's content words and a few facts of its first
+    card are kept, so a deck of any size fits in memory.
+    """
+
+    def __init__(self, deck: Deck) -> None:
+        self._rules = [rule for rule in RULES
+                       if rule.pair_check is not None and rule.id not in deck.lint.disabled]
+        self._first: dict[int, EarlierCard] = {}
+
+    def add(self, card: Card, signature: Signature | None) -> list[Problem]:
+        """Check a card whose ``prompt_signature`` is ``signature`` against the cards before it."""
+        if not self._rules or signature is None:
+            return []
+        prompt, answer = signature
+        earlier = self._first.get(prompt)
+        if earlier is None:
+            self._first[prompt] = EarlierCard(card.id, card.file, card.line, answer)
+            return []
+        problems = []
+        for rule in self._rules:
+            if rule.id not in card.lint_ignore and rule.pair_check is not None:
+                problems += [_warning(card, finding, rule.id) for finding in rule.pair_check(card, earlier)]
+        return problems
+
+
+def prompt_signature(card: Card) -> Signature | None:
+    """Stable hashes of a card's prompt (its content words, in any order) and of its answer.
+
+    Worked out where the card is read, possibly in another process, and cached:
+    hence a hash that does not change between processes, unlike ``hash()``.
+    """
+    if card.kind is Kind.REVERSED:
+        return None  # a reversed card's prompt is a term, often legitimately shared
+    key = sorted(set(content_words(card.prompt_text)))
+    if not key:
+        return None
+    prompt = _stable_hash(("cloze" if card.kind is Kind.CLOZE else "q", *key))
+    answer = _stable_hash(tuple(words(card.answer if card.kind is not Kind.CLOZE else card.cloze)))
+    return prompt, answer
+
+
+def _stable_hash(parts: tuple[str, ...]) -> int:
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _warning(card: Card, finding: Finding, rule_id: str) -> Problem:
+    line, column = card.position(finding.key)
+    return Problem(card.file, line, column, "warning", finding.message, rule_id)
 
 
 def rules_markdown() -> str:
@@ -346,23 +402,9 @@ def _prompt_key(card: Card) -> str:
     return "cloze" if card.kind is Kind.CLOZE else "q"
 
 
-def _same_prompts(cards: list[Card]) -> Iterator[tuple[Card, Card, frozenset[str]]]:
-    """Pairs (first card, later card) whose prompts have the same content words."""
-    first: dict[tuple[bool, frozenset[str]], Card] = {}
-    for card in cards:
-        if card.kind is Kind.REVERSED:
-            continue  # its prompt is a term, often legitimately shared
-        key = frozenset(content_words(card.prompt_text))
-        if not key:
-            continue
-        slot = (card.kind is Kind.CLOZE, key)
-        earlier = first.setdefault(slot, card)
-        if earlier is not card:
-            yield earlier, card, key
-
-
-def _answer_key(card: Card) -> tuple[str, ...]:
-    return tuple(words(card.answer if card.kind is not Kind.CLOZE else card.cloze))
+def _answer_signature(card: Card) -> int:
+    signature = prompt_signature(card)
+    return signature[1] if signature else 0
 
 
 def _dedent(docstring: str) -> str:

@@ -12,11 +12,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TextIO
 
-from studycards.cards import Deck, Kind
+from studycards.cards import Card, Deck, Kind
 from studycards.notetypes import schema
-from studycards.package import note_guid
 from studycards.problems import Problem
 from studycards.render import RenderedNote
 
@@ -47,13 +46,81 @@ class Manifest:
     notetypes: dict[str, dict[str, Any]]
     cards: dict[str, CardEntry]
 
-    def to_json(self) -> str:
-        cards = {card_id: {"guid": entry.guid, "hash": entry.content_hash, "kind": entry.kind,
-                           "subdeck": entry.subdeck, "file": entry.file, "fields": entry.fields}
-                 for card_id, entry in sorted(self.cards.items())}
-        return json.dumps({"format": MANIFEST_FORMAT, "deck": self.deck_id,
-                           "timestamp": self.timestamp, "notetypes": self.notetypes,
-                           "cards": cards}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+class ManifestWriter:
+    """Writes the manifest as the cards come: one JSON document, one card a line."""
+
+    def __init__(self, stream: TextIO, deck_id: str, timestamp: float) -> None:
+        self._stream = stream
+        self._first = True
+        header = {"format": MANIFEST_FORMAT, "deck": deck_id, "timestamp": timestamp,
+                  "notetypes": current_notetypes()}
+        text = json.dumps(header, ensure_ascii=False, sort_keys=True)
+        stream.write(text[:-1] + ', "cards": {\n')
+
+    def add(self, line: str) -> None:
+        """Add one card's line, as ``manifest_line`` made it."""
+        self._stream.write(line if self._first else ",\n" + line)
+        self._first = False
+
+    def finish(self) -> None:
+        self._stream.write("\n}}\n")
+
+
+def manifest_line(card_id: str, entry: CardEntry) -> str:
+    item = {"guid": entry.guid, "hash": entry.content_hash, "kind": entry.kind,
+            "subdeck": entry.subdeck, "file": entry.file, "fields": entry.fields}
+    text = json.dumps(item, ensure_ascii=False, sort_keys=True)
+    return f"{json.dumps(card_id, ensure_ascii=False)}: {text}"
+
+
+class PlanBuilder:
+    """Compares each card with the last build's manifest as it comes; ``finish`` adds the removed."""
+
+    def __init__(self, previous: Manifest) -> None:
+        self.previous = previous
+        self.plan = Plan()
+        self._seen: set[str] = set()
+
+    def add(self, card_id: str, entry: CardEntry) -> None:
+        self._seen.add(card_id)
+        before = self.previous.cards.get(card_id)
+        plan = self.plan
+        if before == entry:
+            plan.unchanged += 1
+            return
+        if before is None:
+            plan.added.append(card_id)
+            return
+        changed = sorted(name for name in {*entry.fields, *before.fields}
+                         if entry.fields.get(name) != before.fields.get(name))
+        if before.kind != entry.kind:
+            changed.insert(0, f"kind {before.kind} → {entry.kind}")
+        if changed:
+            plan.changed.append((card_id, changed))
+        moves = []
+        if before.file != entry.file:
+            moves.append(f"{before.file} → {entry.file}")
+        if before.subdeck != entry.subdeck:
+            plan.subdeck_moved = True
+            moves.append(f'subdeck "{before.subdeck}" → "{entry.subdeck}"')
+        if moves:
+            plan.moved.append((card_id, "; ".join(moves)))
+        if not changed and not moves:
+            plan.unchanged += 1
+
+    def finish(self) -> Plan:
+        plan = self.plan
+        plan.added.sort()
+        plan.changed.sort()
+        plan.moved.sort()
+        plan.removed = sorted((card_id, entry.file) for card_id, entry in self.previous.cards.items()
+                              if card_id not in self._seen)
+        for kind, current in sorted(current_notetypes().items()):
+            earlier = self.previous.notetypes.get(kind)
+            if earlier is not None and earlier != current:
+                plan.notetype_changes.append(_describe_notetype_change(earlier, current))
+        return plan
 
 
 @dataclass
@@ -71,33 +138,31 @@ class Plan:
                 f"{len(self.removed)} removed since the last build")
 
 
-def kind_change_warnings(previous: Manifest, deck: Deck) -> list[Problem]:
+def kind_change_warning(previous: Manifest, card: Card) -> Problem | None:
     """Anki imports a note whose note type changed as a conflict and does not update it."""
-    problems = []
-    for card in deck.cards:
-        before = previous.cards.get(card.id)
-        if before is not None and before.kind != card.kind.value:
-            line, column = card.position("id")
-            problems.append(Problem(card.file, line, column, "warning",
-                                    f"card '{card.id}' changed kind ({before.kind} → "
-                                    f"{card.kind.value}): {KIND_CHANGE_ADVICE}"))
-    return problems
+    before = previous.cards.get(card.id)
+    if before is None or before.kind == card.kind.value:
+        return None
+    line, column = card.position("id")
+    return Problem(card.file, line, column, "warning",
+                   f"card '{card.id}' changed kind ({before.kind} → {card.kind.value}): "
+                   f"{KIND_CHANGE_ADVICE}")
+
+
+def current_notetypes() -> dict[str, dict[str, Any]]:
+    return {kind.value: schema(kind) for kind in Kind}
 
 
 def manifest_path(package: Path) -> Path:
     return package.with_name(f"{package.stem}.manifest.json")
 
 
-def make_manifest(deck: Deck, notes: list[RenderedNote], timestamp: float) -> Manifest:
-    cards = {}
-    for note in notes:
-        card = note.card
-        fields = {name: _hash(value) for name, value in note.fields.items() if name not in _NOT_CONTENT}
-        fields["tags"] = _hash(" ".join(card.tags))
-        cards[card.id] = CardEntry(note_guid(deck.id, card.id), card.kind.value,
-                                   deck.full_deck_name(card.subdeck), PurePosixPath(card.file).name,
-                                   fields)
-    return Manifest(deck.id, timestamp, {kind.value: schema(kind) for kind in Kind}, cards)
+def card_entry(deck: Deck, note: RenderedNote, guid: str) -> CardEntry:
+    card = note.card
+    fields = {name: _hash(value) for name, value in note.fields.items() if name not in _NOT_CONTENT}
+    fields["tags"] = _hash(" ".join(card.tags))
+    return CardEntry(guid, card.kind.value, deck.full_deck_name(card.subdeck),
+                     PurePosixPath(card.file).name, fields)
 
 
 def read_manifest(path: Path) -> Manifest | None:
@@ -112,38 +177,6 @@ def read_manifest(path: Path) -> Manifest | None:
         return Manifest(str(data["deck"]), float(data["timestamp"]), dict(data["notetypes"]), cards)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-
-
-def compare(old: Manifest, new: Manifest) -> Plan:
-    plan = Plan()
-    for card_id, entry in sorted(new.cards.items()):
-        before = old.cards.get(card_id)
-        if before is None:
-            plan.added.append(card_id)
-            continue
-        changed = sorted(name for name in {*entry.fields, *before.fields}
-                         if entry.fields.get(name) != before.fields.get(name))
-        if before.kind != entry.kind:
-            changed.insert(0, f"kind {before.kind} → {entry.kind}")
-        if changed:
-            plan.changed.append((card_id, changed))
-        moves = []
-        if before.file != entry.file:
-            moves.append(f"{before.file} → {entry.file}")
-        if before.subdeck != entry.subdeck:
-            plan.subdeck_moved = True
-            moves.append(f'subdeck "{before.subdeck}" → "{entry.subdeck}"')
-        if moves:
-            plan.moved.append((card_id, "; ".join(moves)))
-        if not changed and not moves:
-            plan.unchanged += 1
-    plan.removed = sorted((card_id, entry.file) for card_id, entry in old.cards.items()
-                          if card_id not in new.cards)
-    for kind, current in sorted(new.notetypes.items()):
-        earlier = old.notetypes.get(kind)
-        if earlier is not None and earlier != current:
-            plan.notetype_changes.append(_describe_notetype_change(earlier, current))
-    return plan
 
 
 def removed_search(removed: list[tuple[str, str]]) -> str:

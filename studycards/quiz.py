@@ -23,10 +23,11 @@ import html
 import json
 import re
 from pathlib import PurePosixPath
+from typing import TextIO
 
 from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind, cloze_numbers
 from studycards.notetypes import STYLESHEET
-from studycards.render import MediaFile, RenderedDeck, RenderedNote
+from studycards.render import MediaFile, RenderedNote
 
 MIME_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -45,17 +46,48 @@ _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                  "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def quiz_html(deck: Deck, rendered: RenderedDeck) -> str:
-    """The whole quiz page for ``deck``."""
-    data = json.dumps(quiz_data(deck, rendered), ensure_ascii=False, separators=(",", ":"))
-    return _PAGE.format(
-        csp=content_security_policy(_SCRIPT),  # fixed text: no quote or markup to escape
-        title=html.escape(deck.name),
-        stylesheet=STYLESHEET,
-        page_css=_PAGE_CSS,
-        data=escape_json_for_script(data),
-        script=_SCRIPT,
-    )
+class QuizWriter:
+    """Writes the page as the cards come: its head, one card's data at a time, then the rest."""
+
+    def __init__(self, stream: TextIO, deck: Deck) -> None:
+        self._stream = stream
+        self._deck = deck
+        self._first = True
+        self._subdecks: set[str] = set()
+        self._tags: set[str] = set()
+        self._media: dict[str, MediaFile] = {}
+        head, self._tail = _PAGE.split("{data}")
+        stream.write(head.format(**_page_parts(deck)))
+        stream.write('{"cards":[')
+
+    def add(self, card: Card, item: str, media: dict[str, MediaFile]) -> None:
+        """Add one card's data, as ``quiz_item`` made it."""
+        self._media.update(media)
+        self._subdecks.add(self._deck.full_deck_name(card.subdeck))
+        self._tags.update(card.tags)
+        self._stream.write(("" if self._first else ",") + item)
+        self._first = False
+
+    def finish(self, description_html: str) -> None:
+        rest = {
+            "deck": {"id": self._deck.id, "name": self._deck.name,
+                     "description": embed_media(description_html, self._media)},
+            "subdecks": _subdeck_options(self._deck, self._subdecks),
+            "tags": _tag_options(self._tags),
+        }
+        text = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+        self._stream.write("]," + escape_json_for_script(text[1:]))
+        self._stream.write(self._tail.format(**_page_parts(self._deck)))
+
+
+def _page_parts(deck: Deck) -> dict[str, str]:
+    return {
+        "csp": content_security_policy(_SCRIPT),  # fixed text: no quote or markup to escape
+        "title": html.escape(deck.name),
+        "stylesheet": STYLESHEET,
+        "page_css": _PAGE_CSS,
+        "script": _SCRIPT,
+    }
 
 
 def content_security_policy(script: str) -> str:
@@ -72,15 +104,10 @@ def escape_json_for_script(text: str) -> str:
     return text
 
 
-def quiz_data(deck: Deck, rendered: RenderedDeck) -> dict[str, object]:
-    """What the page's script works from: the deck, its filters and every card's items."""
-    return {
-        "deck": {"id": deck.id, "name": deck.name,
-                 "description": embed_media(rendered.description, rendered.media)},
-        "subdecks": _subdeck_options(deck),
-        "tags": _tag_options(deck),
-        "cards": [_card_data(deck, note, rendered.media) for note in rendered.notes],
-    }
+def quiz_item(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> str:
+    """One card's data for the page, as JSON text safe inside its script element."""
+    text = json.dumps(_card_data(deck, note, media), ensure_ascii=False, separators=(",", ":"))
+    return escape_json_for_script(text)
 
 
 def _card_data(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> dict[str, object]:
@@ -150,25 +177,24 @@ def data_uri(file: MediaFile) -> str:
     return f"data:{mime};base64,{base64.b64encode(file.data).decode('ascii')}"
 
 
-def _subdeck_options(deck: Deck) -> list[dict[str, str]]:
+def _subdeck_options(deck: Deck, full_names: set[str]) -> list[dict[str, str]]:
     # Relative to the deck, with every parent of a nested subdeck offered too, as Anki's deck
     # list does; picking a subdeck includes the subdecks below it.
     prefix = f"{deck.name}::"
     names: set[str] = set()
-    for full_name in deck.subdeck_names():
+    for full_name in full_names:
         if full_name.startswith(prefix):
             parts = full_name[len(prefix):].split("::")
             names.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
     return [{"value": prefix + name, "label": name} for name in sorted(names, key=str.casefold)]
 
 
-def _tag_options(deck: Deck) -> list[str]:
+def _tag_options(card_tags: set[str]) -> list[str]:
     # Parents of hierarchical tags ("speaker" for "speaker::wang") match their children, as in Anki.
     tags: set[str] = set()
-    for card in deck.cards:
-        for tag in card.tags:
-            parts = tag.split("::")
-            tags.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
+    for tag in card_tags:
+        parts = tag.split("::")
+        tags.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
     return sorted(tags, key=str.casefold)
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,11 +134,8 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
 
 def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | None, list[Problem]]:
     """Parse ``text`` into one node; ``None`` with problems when it cannot."""
-    builder = _TreeBuilder(path)
     try:
-        for event in yaml.parse(text, Loader=loader or default_loader()):
-            if builder.feed(event):
-                break
+        root, problem = _build_tree(yaml.parse(text, Loader=loader or default_loader()), path)
     except yaml.MarkedYAMLError as error:
         return None, [_syntax_problem(error, text, path)]
     except yaml.reader.ReaderError as error:
@@ -145,11 +143,11 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
         return None, [Problem(path, line, column, "error",
                               f"character U+{error.character:04X} is not allowed in YAML"
                               if isinstance(error.character, int) else "unreadable character")]
-    if builder.problems:
-        return None, builder.problems
-    if builder.root is None:
+    if problem is not None:
+        return None, [problem]
+    if root is None:
         return None, [Problem(path, 1, 1, "error", "file is empty: expected a mapping")]
-    return builder.root, []
+    return root, []
 
 
 def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node | None, list[Problem]]:
@@ -164,96 +162,98 @@ def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node |
     return read_text(text, path, loader)
 
 
-class _TreeBuilder:
-    """Folds the parser's event stream into nodes, stopping at the first problem."""
+def _build_tree(events: Iterator[Any], path: str) -> tuple[Node | None, Problem | None]:
+    """Fold the parser's events into nodes, stopping at the first problem.
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.root: Node | None = None
-        self.problems: list[Problem] = []
-        self._stack: list[Mapping | Sequence] = []
-        self._pending_key: list[Scalar | None] = []
-        self._seen_keys: list[dict[str, Scalar]] = []
-        self._documents = 0
-
-    def feed(self, event: yaml.Event) -> bool:
-        """Take one event; ``True`` means stop, a problem was found."""
-        if isinstance(event, yaml.DocumentStartEvent):
-            self._documents += 1
-            if self._documents > 1:
-                return self._fail(event, "only one YAML document is allowed per file; remove the '---'")
-            return False
-        if isinstance(event, yaml.AliasEvent):
-            return self._fail(event, f"aliases (*{event.anchor}) are not supported: write the text out")
-        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
-            return self._fail(event, f"anchors (&{event.anchor}) are not supported: write the text out")
-        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)) and _explicit_tag(event):
-            return self._fail(event, f"tags ({event.tag}) are not supported: card files hold only text")
-        if isinstance(event, yaml.ScalarEvent):
-            line, column = _mark(event.start_mark)
-            end_line, end_column = _mark(event.end_mark)
-            return self._add(Scalar(event.value, line, column, end_line, end_column), event)
-        if isinstance(event, yaml.MappingStartEvent):
-            line, column = _mark(event.start_mark)
-            return self._open(Mapping(line, column, bool(event.flow_style)), event)
-        if isinstance(event, yaml.SequenceStartEvent):
-            line, column = _mark(event.start_mark)
-            return self._open(Sequence(line, column, bool(event.flow_style)), event)
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            node = self._stack.pop()
-            node.end_line, node.end_column = _mark(event.end_mark)
-            if isinstance(node, Mapping):
-                self._pending_key.pop()
-                self._seen_keys.pop()
-            return False
-        return False
-
-    def _open(self, node: Mapping | Sequence, event: yaml.Event) -> bool:
-        if len(self._stack) >= MAX_DEPTH:
-            return self._fail(event, f"nesting is deeper than {MAX_DEPTH} levels")
-        if self._add(node, event):
-            return True
-        self._stack.append(node)
-        if isinstance(node, Mapping):
-            self._pending_key.append(None)
-            self._seen_keys.append({})
-        return False
-
-    def _add(self, node: Node, event: yaml.Event) -> bool:
-        if not self._stack:
-            self.root = node
-            return False
-        parent = self._stack[-1]
-        if isinstance(parent, Sequence):
-            parent.items.append(node)
-            return False
-        key = self._pending_key[-1]
-        if key is None:
-            if not isinstance(node, Scalar):
-                return self._fail(event, "a key must be plain text, not a list or mapping")
-            if node.value == "<<":
-                return self._fail(event, "merge keys (<<) are not supported: write the keys out")
-            first = self._seen_keys[-1].get(node.value)
-            if first is not None:
-                return self._fail(event, f"key '{node.value}' is given twice in this mapping "
-                                         f"(first at line {first.line}); the first value would be lost")
-            self._seen_keys[-1][node.value] = node
-            self._pending_key[-1] = node
-            return False
-        parent.entries.append((key, node))
-        self._pending_key[-1] = None
-        return False
-
-    def _fail(self, event: yaml.Event, message: str) -> bool:
-        line, column = _mark(event.start_mark)
-        self.problems.append(Problem(self.path, line, column, "error", message))
-        return True
+    This loop runs once per event of every file, so it is written for speed:
+    one type test per event, and the 0-based marks made 1-based inline (as
+    in ``_mark``, the other place that converts them).
+    """
+    root: Node | None = None
+    containers: list[Mapping | Sequence] = []
+    # Per open mapping: the key waiting for its value, and the keys seen so far.
+    pending: list[Scalar | None] = []
+    seen: list[dict[str, Scalar]] = []
+    documents = 0
+    for event in events:
+        kind = type(event)
+        node: Node
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                return None, _refused(event, path)
+            start, end = event.start_mark, event.end_mark
+            node = Scalar(event.value, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                return None, _refused(event, path)
+            if len(containers) >= MAX_DEPTH:
+                return None, _problem(event, path, f"nesting is deeper than {MAX_DEPTH} levels")
+            start = event.start_mark
+            flow = bool(event.flow_style)
+            node = (Mapping(start.line + 1, start.column + 1, flow) if kind is yaml.MappingStartEvent
+                    else Sequence(start.line + 1, start.column + 1, flow))
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            closed = containers.pop()
+            closed.end_line, closed.end_column = event.end_mark.line + 1, event.end_mark.column + 1
+            if kind is yaml.MappingEndEvent:
+                pending.pop()
+                seen.pop()
+            continue
+        elif kind is yaml.AliasEvent:
+            return None, _refused(event, path)
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                return None, _problem(event, path, "only one YAML document is allowed per file; "
+                                                   "remove the '---'")
+            continue
+        else:
+            continue
+        # Attach the new node to its parent.
+        if not containers:
+            root = node
+        else:
+            parent = containers[-1]
+            if type(parent) is Sequence:
+                parent.items.append(node)
+            else:
+                key = pending[-1]
+                if key is None:
+                    if type(node) is not Scalar:
+                        return None, _problem(event, path, "a key must be plain text, not a list or mapping")
+                    if node.value == "<<":
+                        return None, _problem(event, path, "merge keys (<<) are not supported: write the "
+                                                           "keys out")
+                    first = seen[-1].get(node.value)
+                    if first is not None:
+                        return None, _problem(event, path, f"key '{node.value}' is given twice in this "
+                                                           f"mapping (first at line {first.line}); the first "
+                                                           "value would be lost")
+                    seen[-1][node.value] = node
+                    pending[-1] = node
+                else:
+                    parent.entries.append((key, node))  # type: ignore[union-attr]
+                    pending[-1] = None
+        if kind is not yaml.ScalarEvent:
+            containers.append(node)  # type: ignore[arg-type]
+            if kind is yaml.MappingStartEvent:
+                pending.append(None)
+                seen.append({})
+    return root, None
 
 
-def _explicit_tag(event: yaml.NodeEvent) -> bool:
-    # A plain '!' is what a non-specific tag on quoted text looks like.
-    tag = getattr(event, "tag", None)
-    return tag is not None and tag != "!"
+def _refused(event: Any, path: str) -> Problem:
+    """The message for an anchor, an alias or a tag: features card files do not use."""
+    if type(event) is yaml.AliasEvent:
+        return _problem(event, path, f"aliases (*{event.anchor}) are not supported: write the text out")
+    if event.anchor is not None:
+        return _problem(event, path, f"anchors (&{event.anchor}) are not supported: write the text out")
+    return _problem(event, path, f"tags ({event.tag}) are not supported: card files hold only text")
+
+
+def _problem(event: Any, path: str, message: str) -> Problem:
+    line, column = _mark(event.start_mark)
+    return Problem(path, line, column, "error", message)
 
 
 def _mark(mark: Any) -> tuple[int, int]:

@@ -45,7 +45,7 @@ def test_failed_build_leaves_previous_package_intact(tmp_path: Path) -> None:
                           "1 error; nothing was written\n")
     assert package.read_bytes() == before
     assert sorted(path.name for path in package.parent.iterdir()) == [
-        "every-kind.apkg", "every-kind.html", "every-kind.manifest.json"]
+        ".studycards-cache", "every-kind.apkg", "every-kind.html", "every-kind.manifest.json"]
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:

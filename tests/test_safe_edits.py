@@ -256,7 +256,7 @@ def test_same_source_date_epoch_gives_identical_packages(
     # Nothing left behind: no temporary database in the temp folder or beside the package.
     assert list(temporary.iterdir()) == []
     assert sorted(path.name for path in first.parent.iterdir()) == [
-        "deck.apkg", "deck.html", "deck.manifest.json"]
+        ".studycards-cache", "deck.apkg", "deck.html", "deck.manifest.json"]
 
 
 def test_immediate_rebuild_imports_as_an_update(tmp_path: Path, collection: Collection) -> None:

@@ -1,0 +1,228 @@
+"""Assemble the deck: stream each file's cards through the deck-wide checks into the outputs.
+
+The card files' outcomes (``pipeline.py``) arrive one file at a time. Each
+card is checked against the cards before it (repeated ids, tag spellings,
+look-alike questions), compared with the last build's manifest, and written
+at once to the package database, the manifest and the quiz page, all
+temporary files. Only when the whole deck has passed are they renamed into
+place, together with any ids written back into the YAML; otherwise they are
+removed and the previous outputs stay as they were.
+
+Cards without an id wait until every file has been read, so that the ids
+made for them cannot clash with an id that appears later in the deck.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TextIO
+
+from studycards.cache import CACHE_FOLDER, FileCache
+from studycards.cards import Deck
+from studycards.checker import CrossFileChecks, check_folder
+from studycards.ids import IdInsertion, assign_id, insert_ids
+from studycards.lint import DeckWideLint
+from studycards.manifest import (
+    Manifest,
+    ManifestWriter,
+    Plan,
+    PlanBuilder,
+    kind_change_warning,
+    manifest_path,
+    read_manifest,
+)
+from studycards.output import BuildError, Staging
+from studycards.package import PackageWriter, build_timestamp, write_zip
+from studycards.pipeline import NoteOutcome, note_outcome, process_folder
+from studycards.problems import Problem
+from studycards.quiz import QuizWriter
+from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer, origin, render_description
+
+Mode = Literal["build", "check", "plan"]
+
+
+@dataclass
+class Assembly:
+    """What a run found and did, for the command line to report."""
+
+    problems: list[Problem] = field(default_factory=list)
+    deck: Deck | None = None
+    target: Path | None = None
+    notes: int = 0
+    cards: int = 0
+    subdecks: set[str] = field(default_factory=set)
+    plan: Plan | None = None  # against the last build's manifest, when there is one
+    places: dict[str, str] = field(default_factory=dict)  # added card id -> file:line, for --plan
+    ids_written: int = 0
+    written: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(problem.level == "error" for problem in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+
+def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: bool) -> Assembly:
+    result = Assembly()
+    deck, files, result.problems = check_folder(folder, display)
+    if deck is None:
+        _check_without_deck(result, files, display, folder)
+        return result
+    result.deck = deck
+    result.target = target = out or folder.parent / "dist" / f"{deck.id}.apkg"
+    previous = read_manifest(manifest_path(target)) if mode != "check" else None
+    staging = Staging()
+    outputs: _Outputs | None = None
+    try:
+        if mode == "build":
+            outputs = _Outputs(staging, target, deck, previous)
+        cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
+        run = _Run(result, deck, previous, outputs, read_only=mode != "build")
+        held: list[tuple[NoteOutcome, dict[str, MediaFile]]] = []
+        for outcome in process_folder(files, display, deck, folder, cache):
+            result.problems += outcome.problems
+            for note in outcome.notes:
+                if note.note is None:
+                    run.add(note, outcome.media)
+                else:
+                    held.append((note, outcome.media))
+        insertions = [run.add_without_id(note.note, media) for note, media in held if note.note]
+        result.plan = run.plan.finish() if run.plan is not None else None
+        renderer = Renderer(MediaCollector(folder))
+        description = render_description(deck, renderer, result.problems)
+        if outputs is None or result.errors or (strict and result.warnings):
+            return result
+        outputs.finish(description, renderer.media.files)
+        _stage_id_insertions(staging, insertions, display, folder)
+        staging.commit()
+        result.ids_written = len(insertions)
+        result.written = True
+        return result
+    finally:
+        if outputs is not None:
+            outputs.close()
+        staging.discard()
+
+
+def _check_without_deck(result: Assembly, files: list[Path], display: str, folder: Path) -> None:
+    """With deck.yaml broken, still report the card files' errors, so all come at once.
+
+    Warnings wait: the deck's lint settings are unknown until deck.yaml is fixed.
+    """
+    stand_in = Deck("", "", "", "", f"{display}/deck.yaml")
+    cross = CrossFileChecks()
+    for outcome in process_folder(files, display, stand_in, folder, cache=None):
+        result.problems += [problem for problem in outcome.problems if problem.level == "error"]
+        for note in outcome.notes:
+            result.problems += cross.add(note.card)
+
+
+class _Run:
+    """The deck-wide state of one run, fed one card at a time."""
+
+    def __init__(self, result: Assembly, deck: Deck, previous: Manifest | None,
+                 outputs: _Outputs | None, read_only: bool) -> None:
+        self.result = result
+        self.deck = deck
+        self.previous = previous
+        self.outputs = outputs
+        self.read_only = read_only
+        self.cross = CrossFileChecks()
+        self.lint = DeckWideLint(deck)
+        self.plan = PlanBuilder(previous) if previous is not None else None
+
+    def add(self, outcome: NoteOutcome, media: dict[str, MediaFile]) -> None:
+        card, result = outcome.card, self.result
+        result.problems += self.cross.add(card)
+        result.problems += self.lint.add(card, outcome.signature)
+        result.notes += 1
+        result.cards += card.anki_card_count
+        if card.subdeck:
+            result.subdecks.add(card.subdeck)
+        if self.plan is not None and outcome.entry is not None:
+            previous = self.plan.previous
+            if card.id not in previous.cards:
+                result.places[card.id] = f"{card.file}:{card.line}"
+            warning = kind_change_warning(previous, card)
+            if warning is not None:
+                result.problems.append(warning)
+            self.plan.add(card.id, outcome.entry)
+        if self.outputs is not None:
+            self.outputs.add(outcome, media)
+
+    def add_without_id(self, note: RenderedNote, media: dict[str, MediaFile]) -> IdInsertion:
+        card, insertion = assign_id(note.card, self.cross.ids)
+        if self.read_only:
+            self.result.problems.append(Problem(card.file, card.line, card.column, "warning",
+                                                "card has no id; a build will write one into this file"))
+        fields = {**note.fields, "Origin": origin(card)}
+        self.add(note_outcome(RenderedNote(card, fields, note.choices), self.deck, media), media)
+        return insertion
+
+
+class _Outputs:
+    """The package, manifest and quiz page of a build, each a temporary file until committed."""
+
+    def __init__(self, staging: Staging, target: Path, deck: Deck, previous: Manifest | None) -> None:
+        self.staging = staging
+        self.target = target
+        self.timestamp = build_timestamp(previous.timestamp if previous else None)
+        self.database = staging.scratch(target.parent, ".anki2")
+        self.package = PackageWriter(self.database, deck, self.timestamp)
+        self.media: dict[str, MediaFile] = {}
+        self._files: list[TextIO] = []
+        self.manifest = ManifestWriter(self._open(manifest_path(target)), deck.id, self.timestamp)
+        self.quiz = QuizWriter(self._open(target.with_suffix(".html")), deck)
+
+    def add(self, outcome: NoteOutcome, media: dict[str, MediaFile]) -> None:
+        card = outcome.card
+        self.package.add(card, outcome.guid, outcome.fields)
+        self.manifest.add(outcome.manifest_line)
+        self.quiz.add(card, outcome.quiz_item, media)
+        self.media.update(media)
+
+    def finish(self, description: str, description_media: dict[str, MediaFile]) -> None:
+        self.media.update(description_media)
+        self.package.finish(description)
+        write_zip(self.staging.stage(self.target), self.database, self.media, self.timestamp)
+        self.manifest.finish()
+        self.quiz.finish(description)
+        for file in self._files:
+            try:
+                file.close()
+            except OSError as error:
+                raise BuildError(f"cannot write {file.name}: {error.strerror}") from None
+
+    def close(self) -> None:
+        """Release every file, finished or not (closing twice is harmless)."""
+        self.package.close()
+        for file in self._files:
+            with contextlib.suppress(OSError):  # an unfinished output that is about to be removed
+                file.close()
+
+    def _open(self, target: Path) -> TextIO:
+        try:
+            stream = self.staging.stage(target).open("w", encoding="utf-8", newline="", buffering=1 << 20)
+        except OSError as error:
+            raise BuildError(f"cannot write {target}: {error.strerror}") from None
+        self._files.append(stream)
+        return stream
+
+
+def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], display: str,
+                         folder: Path) -> None:
+    """Stage each YAML file that gets new ids, so it is replaced together with the outputs."""
+    by_file: dict[str, list[IdInsertion]] = {}
+    for insertion in insertions:
+        by_file.setdefault(insertion.file, []).append(insertion)
+    for file_display, file_insertions in by_file.items():
+        path = folder / file_display[len(display) + 1:]
+        try:
+            staging.stage(path).write_bytes(insert_ids(path.read_bytes(), file_insertions))
+        except OSError as error:
+            raise BuildError(f"cannot write {path}: {error.strerror}") from None

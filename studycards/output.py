@@ -1,0 +1,92 @@
+"""Writing files so that a reader sees the old version or the new one, never half of one.
+
+Every output is first written to a temporary file beside its target (the same
+file system, so the final rename is atomic) and renamed over the target only
+when the whole build has succeeded. A failed or interrupted build leaves the
+previous outputs as they were, and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class BuildError(Exception):
+    """The environment stopped the build (disk, permissions); the message says how."""
+
+
+class Staging:
+    """Temporary files for a set of targets, renamed into place together by ``commit``."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+        self._scratch: list[Path] = []
+        self._created: list[Path] = []  # folders made for the outputs, removed again if left empty
+
+    def stage(self, target: Path) -> Path:
+        """A new temporary file that ``commit`` will rename to ``target``."""
+        path = self.scratch(target.parent, target.suffix)
+        self._scratch.remove(path)
+        self._staged.append((path, target))
+        return path
+
+    def scratch(self, folder: Path, suffix: str) -> Path:
+        """A temporary working file in ``folder``, removed when the build ends."""
+        try:
+            missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+            folder.mkdir(parents=True, exist_ok=True)
+            self._created += missing
+            handle, name = tempfile.mkstemp(prefix=".studycards-", suffix=suffix, dir=folder)
+        except OSError as error:
+            raise BuildError(f"cannot write to {folder}: {error.strerror}") from None
+        os.close(handle)
+        self._scratch.append(Path(name))
+        return Path(name)
+
+    def commit(self) -> None:
+        """Rename every staged file over its target, in the order staged."""
+        while self._staged:
+            path, target = self._staged.pop(0)
+            replace_file(path, target)
+        self._created.clear()  # they hold the outputs now
+        self.discard()
+
+    def discard(self) -> None:
+        for path, _ in self._staged:
+            path.unlink(missing_ok=True)
+        self._staged.clear()
+        for path in self._scratch:
+            path.unlink(missing_ok=True)
+        self._scratch.clear()
+        for folder in sorted(self._created, key=lambda path: len(path.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty: something else is in it
+                folder.rmdir()
+        self._created.clear()
+
+
+def write_bytes_atomically(target: Path, data: bytes) -> None:
+    staging = Staging()
+    try:
+        temporary = staging.stage(target)
+        try:
+            temporary.write_bytes(data)
+        except OSError as error:
+            raise BuildError(f"cannot write {target}: {error.strerror}") from None
+        staging.commit()
+    finally:
+        staging.discard()
+
+
+def replace_file(source: Path, target: Path) -> None:
+    try:
+        # Keep the mode of a file being replaced (a YAML file the user owns).
+        if target.exists():
+            os.chmod(source, target.stat().st_mode & 0o7777)
+        else:
+            os.chmod(source, 0o644)
+        os.replace(source, target)
+    except OSError as error:
+        raise BuildError(f"cannot write {target}: {error.strerror}") from None

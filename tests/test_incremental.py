@@ -1,0 +1,89 @@
+"""The per-file cache and the parallel path: faster, and never different."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studycards import pipeline
+from studycards.cache import CACHE_FOLDER
+from tests.conftest import copy_deck, run
+
+EPOCH = "1715558400"
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def build(cards: Path, out: Path) -> dict[str, bytes]:
+    result = run(str(cards), "--out", str(out / "deck.apkg"))
+    assert (result.code, result.err) == (0, ""), result.err
+    return outputs(out)
+
+
+@pytest.fixture(autouse=True)
+def fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def test_cached_build_equals_a_fresh_one(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    cold = build(cards, tmp_path / "out")
+    assert len(list((tmp_path / "out" / CACHE_FOLDER).iterdir())) == 3  # one entry per card file
+    warm = build(cards, tmp_path / "out")
+    assert warm == cold
+    shutil.rmtree(tmp_path / "out")
+    assert build(cards, tmp_path / "out") == cold
+
+
+def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
+    # Proof that an unchanged file is not read again: an entry edited behind the program's
+    # back (same key, same digest) is what the next build uses.
+    cards = copy_deck("every-kind", tmp_path)
+    build(cards, tmp_path / "out")
+    entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
+    (talks,) = [entry for entry in entries if "talks.yaml" in entry.read_text(encoding="utf-8")[:400]]
+    talks.write_text(talks.read_text(encoding="utf-8").replace("Beijing", "Pyongyang"), encoding="utf-8")
+    rebuilt = build(cards, tmp_path / "out")
+    assert b"Pyongyang" in rebuilt["deck.html"]
+    # Once the file itself changes, its entry no longer matches and the file is read again.
+    text = (cards / "talks.yaml").read_text(encoding="utf-8")
+    (cards / "talks.yaml").write_text(text + "\n", encoding="utf-8")
+    assert b"Pyongyang" not in build(cards, tmp_path / "out")["deck.html"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale-key", "wrong-shape"])
+def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    cold = build(cards, tmp_path / "out")
+    for entry in (tmp_path / "out" / CACHE_FOLDER).iterdir():
+        text = entry.read_text(encoding="utf-8")
+        if damage == "garbage":
+            entry.write_bytes(b"\xff\xfe not a cache entry")
+        elif damage == "truncated":
+            entry.write_text(text[: len(text) // 2], encoding="utf-8")
+        elif damage == "stale-key":
+            entry.write_text(text.replace('"key":"', '"key":"0', 1), encoding="utf-8")
+        else:
+            entry.write_text(text.replace('"notes":[[', '"notes":[[[]],[', 1), encoding="utf-8")
+    assert build(cards, tmp_path / "out") == cold
+
+
+def test_check_reads_the_cache_but_writes_nothing(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    result = run(str(cards), "--check")
+    assert result.code == 0
+    assert not (tmp_path / "dist").exists()
+
+
+def test_parallel_build_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = copy_deck("history", tmp_path)
+    shutil.copytree(copy_deck("every-kind", tmp_path / "other"), cards, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("deck.yaml"))
+    sequential = build(cards, tmp_path / "sequential")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    parallel = build(cards, tmp_path / "parallel")
+    assert parallel == sequential

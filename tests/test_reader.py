@@ -1,0 +1,115 @@
+"""The reader: positions, text as written, refusals, and libyaml and pure Python agreeing."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from studycards.reader import Mapping, Node, Scalar, Sequence, libyaml_available, read_text
+
+LOADERS = [pytest.param(yaml.BaseLoader, id="python")]
+if libyaml_available():
+    LOADERS.append(pytest.param(yaml.CBaseLoader, id="libyaml"))
+
+SAMPLES = {
+    "plain": "cards:\n  - q: Which city?\n    a: Beijing\n",
+    "coercion": "a: yes\nb: 1.10\nc: 2024-05-13\nd: null\ne: ~\nf: 0x1F\ng: .inf\n",
+    "styles": "a: 'single'\nb: \"double \\u00e9\"\nc: |\n  literal\n  block\nd: >-\n  folded\n  text\n"
+              "e: [x, {y: z}]\n",
+    "crlf": "cards:\r\n  - q: Which?\r\n    a: Here\r\n",
+    "unicode": "질문: 조태열\n问题: 王毅\nemoji: 🙂\n",
+    "syntax": "cards:\n  - q: What is it\n    a: [unclosed\n",
+    "colon": "a: b: c\n",
+    "indent": "a: 1\n b: 2\n",
+    "tab": "cards:\n\t- q: x\n",
+    "quote": "a: \"never closed\n",
+    "duplicate": "a: 1\na: 2\n",
+    "alias": "a: &x 1\nb: *x\n",
+    "unknown-alias": "a: *nowhere\n",
+    "tag": "a: !!python/object:os.system x\n",
+    "local-tag": "a: !foo x\n",
+    "merge": "base: {a: 1}\nother:\n  <<: {b: 2}\n",
+    "documents": "a: 1\n---\nb: 2\n",
+    "list-key": "? [a, b]\n: c\n",
+    "deep": "a: " + "[" * 40 + "]" * 40 + "\n",
+    "empty": "",
+    "comment-only": "# nothing here\n",
+}
+
+
+def shape(node: Node | None) -> object:
+    """A node as plain values with positions, to compare two parses."""
+    if node is None:
+        return None
+    if isinstance(node, Scalar):
+        return ("scalar", node.value, node.line, node.column, node.end_line, node.end_column)
+    if isinstance(node, Sequence):
+        return ("seq", node.line, node.column, node.end_line, node.end_column, node.flow,
+                [shape(item) for item in node.items])
+    assert isinstance(node, Mapping)
+    return ("map", node.line, node.column, node.end_line, node.end_column, node.flow,
+            [(shape(key), shape(value)) for key, value in node.entries])
+
+
+@pytest.mark.skipif(not libyaml_available(), reason="PyYAML was built without libyaml")
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_libyaml_and_python_parsers_agree(name: str) -> None:
+    fast_node, fast_problems = read_text(SAMPLES[name], "f.yaml", yaml.CBaseLoader)
+    slow_node, slow_problems = read_text(SAMPLES[name], "f.yaml", yaml.BaseLoader)
+    assert shape(fast_node) == shape(slow_node)
+    assert [str(problem) for problem in fast_problems] == [str(problem) for problem in slow_problems]
+
+
+EXPECTED_PROBLEMS = {
+    "syntax": "f.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow "
+              "sequence that starts at line 3, column 8",
+    "colon": "f.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context",
+    "indent": "f.yaml:2:3: error: invalid YAML: mapping values are not allowed in this context",
+    "tab": "f.yaml:2:1: error: tab character used for indentation; YAML indents with spaces",
+    "quote": "f.yaml:2:1: error: invalid YAML: found unexpected end of stream while scanning a quoted "
+             "scalar that starts at line 1, column 4",
+    "duplicate": "f.yaml:2:1: error: key 'a' is given twice in this mapping (first at line 1); the "
+                 "first value would be lost",
+    "alias": "f.yaml:1:4: error: anchors (&x) are not supported: write the text out",
+    "unknown-alias": "f.yaml:1:4: error: aliases (*nowhere) are not supported: write the text out",
+    "tag": "f.yaml:1:4: error: tags (tag:yaml.org,2002:python/object:os.system) are not supported: "
+           "card files hold only text",
+    "local-tag": "f.yaml:1:4: error: tags (!foo) are not supported: card files hold only text",
+    "merge": "f.yaml:3:3: error: merge keys (<<) are not supported: write the keys out",
+    "documents": "f.yaml:2:1: error: only one YAML document is allowed per file; remove the '---'",
+    "list-key": "f.yaml:1:3: error: a key must be plain text, not a list or mapping",
+    "deep": "f.yaml:1:35: error: nesting is deeper than 32 levels",
+    "empty": "f.yaml:1:1: error: file is empty: expected a mapping",
+    "comment-only": "f.yaml:1:1: error: file is empty: expected a mapping",
+}
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("name", sorted(EXPECTED_PROBLEMS))
+def test_refusals_name_their_place(name: str, loader: type) -> None:
+    node, problems = read_text(SAMPLES[name], "f.yaml", loader)
+    assert node is None
+    assert [str(problem) for problem in problems] == [EXPECTED_PROBLEMS[name]]
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_every_scalar_stays_text(loader: type) -> None:
+    node, problems = read_text(SAMPLES["coercion"], "f.yaml", loader)
+    assert problems == []
+    assert isinstance(node, Mapping)
+    assert [(key.value, value.value) for key, value in node.entries] == [  # type: ignore[union-attr]
+        ("a", "yes"), ("b", "1.10"), ("c", "2024-05-13"), ("d", "null"), ("e", "~"), ("f", "0x1F"),
+        ("g", ".inf")]
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_positions_are_one_based(loader: type) -> None:
+    node, _ = read_text(SAMPLES["plain"], "f.yaml", loader)
+    assert isinstance(node, Mapping)
+    cards = node.get("cards")
+    assert isinstance(cards, Sequence)
+    card = cards.items[0]
+    assert isinstance(card, Mapping)
+    answer = card.get("a")
+    assert isinstance(answer, Scalar)
+    assert (card.line, card.column, answer.line, answer.column) == (2, 5, 3, 8)
