@@ -15,6 +15,7 @@ made for them cannot clash with an id that appears later in the deck.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
@@ -84,6 +85,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
         run = _Run(result, deck, previous, outputs, read_only=mode != "build")
         held: list[tuple[NoteOutcome, dict[str, MediaFile]]] = []
+        digests: dict[str, str] = {}  # of the files whose cards get ids, as they were read
         for outcome in process_folder(files, display, deck, folder, cache):
             result.problems += outcome.problems
             for note in outcome.notes:
@@ -91,6 +93,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
                     run.add(note, outcome.media)
                 else:
                     held.append((note, outcome.media))
+                    digests[outcome.display] = outcome.digest
         insertions = [run.add_without_id(note.note, media) for note, media in held if note.note]
         result.plan = run.plan.finish() if run.plan is not None else None
         renderer = Renderer(MediaCollector(folder))
@@ -98,7 +101,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         if outputs is None or result.errors or (strict and result.warnings):
             return result
         outputs.finish(description, renderer.media.files)
-        _stage_id_insertions(staging, insertions, display, folder)
+        result.problems += _stage_id_insertions(staging, insertions, digests, display, folder)
         staging.commit()
         result.ids_written = len(insertions)
         result.written = True
@@ -214,15 +217,27 @@ class _Outputs:
         return stream
 
 
-def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], display: str,
-                         folder: Path) -> None:
-    """Stage each YAML file that gets new ids, so it is replaced together with the outputs."""
+def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], digests: dict[str, str],
+                         display: str, folder: Path) -> list[Problem]:
+    """Stage each YAML file that gets new ids, so it is replaced together with the outputs.
+
+    The ids go into the very bytes that were read: a file changed since (by its author, or
+    by a build running beside this one) is left alone, with a warning.
+    """
     by_file: dict[str, list[IdInsertion]] = {}
     for insertion in insertions:
         by_file.setdefault(insertion.file, []).append(insertion)
+    skipped = []
     for file_display, file_insertions in by_file.items():
         path = folder / file_display[len(display) + 1:]
         try:
-            staging.stage(path).write_bytes(insert_ids(path.read_bytes(), file_insertions))
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digests.get(file_display):
+                skipped.append(Problem(file_display, 1, 1, "warning",
+                                       "file changed during the build, so its new ids were not "
+                                       "written; build again"))
+                continue
+            staging.stage(path).write_bytes(insert_ids(data, file_insertions))
         except OSError as error:
             raise BuildError(f"cannot write {path}: {error.strerror}") from None
+    return skipped

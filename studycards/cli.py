@@ -77,6 +77,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except BuildError as error:
         print(f"build.py: error: {error}", file=err)
         return EXIT_PROBLEMS
+    except OSError as error:  # the disk or the system said no somewhere not foreseen above
+        where = f" {error.filename}" if error.filename else ""
+        print(f"build.py: error: cannot write{where}: {error.strerror or error}", file=err)
+        return EXIT_PROBLEMS
 
 
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -13,6 +13,10 @@ import os
 import tempfile
 from pathlib import Path
 
+# Temporary files are named after the process that made them, so that one left by a killed
+# build can be told from one that a build running beside this one is still writing.
+_PREFIX = ".studycards-"
+
 
 class BuildError(Exception):
     """The environment stopped the build (disk, permissions); the message says how."""
@@ -25,6 +29,7 @@ class Staging:
         self._staged: list[tuple[Path, Path]] = []
         self._scratch: list[Path] = []
         self._created: list[Path] = []  # folders made for the outputs, removed again if left empty
+        self._swept: set[Path] = set()
 
     def stage(self, target: Path) -> Path:
         """A new temporary file that ``commit`` will rename to ``target``."""
@@ -39,7 +44,10 @@ class Staging:
             missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
             folder.mkdir(parents=True, exist_ok=True)
             self._created += missing
-            handle, name = tempfile.mkstemp(prefix=".studycards-", suffix=suffix, dir=folder)
+            if folder not in self._swept:
+                self._swept.add(folder)
+                sweep_stale(folder)
+            handle, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=suffix, dir=folder)
         except OSError as error:
             raise BuildError(f"cannot write to {folder}: {error.strerror}") from None
         os.close(handle)
@@ -65,6 +73,25 @@ class Staging:
             with contextlib.suppress(OSError):  # not empty: something else is in it
                 folder.rmdir()
         self._created.clear()
+
+
+def sweep_stale(folder: Path) -> None:
+    """Remove temporary files left in ``folder`` by builds that were killed."""
+    for path in folder.glob(f"{_PREFIX}*"):
+        pid = path.name[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
 
 
 def write_bytes_atomically(target: Path, data: bytes) -> None:

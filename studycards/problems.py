@@ -7,6 +7,10 @@ from typing import Literal
 
 Level = Literal["error", "warning"]
 
+_VISIBLE = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, 0x85)}
+_VISIBLE.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",
+                 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -21,5 +25,7 @@ class Problem:
 
     def __str__(self) -> str:
         suffix = f" ({self.rule})" if self.rule else ""
-        return f"{self.path}:{self.line}:{self.column}: {self.level}: {self.message}{suffix}"
+        # Messages quote the author's text; a line break in it must not break the line.
+        message = self.message.translate(_VISIBLE)
+        return f"{self.path}:{self.line}:{self.column}: {self.level}: {message}{suffix}"
 

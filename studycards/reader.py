@@ -57,7 +57,7 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _PYTHON_TO_LIBYAML_WORDING = {
     "mapping values are not allowed here": "mapping values are not allowed in this context",
 }
-_PYTHON_EXPECTED = re.compile(r"^expected (.+), but got .*$")
+_PYTHON_EXPECTED = re.compile(r"^expected (?:the )?(.+), but (?:got|found) .*$")
 
 
 @dataclass(slots=True)
@@ -146,7 +146,8 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
     if problem is not None:
         return None, [problem]
     if root is None:
-        return None, [Problem(path, 1, 1, "error", "file is empty: expected a mapping")]
+        what = "file is empty" if not text.strip() else "file holds only comments"
+        return None, [Problem(path, 1, 1, "error", f"{what}: expected a mapping of keys")]
     return root, []
 
 
@@ -248,7 +249,8 @@ def _refused(event: Any, path: str) -> Problem:
         return _problem(event, path, f"aliases (*{event.anchor}) are not supported: write the text out")
     if event.anchor is not None:
         return _problem(event, path, f"anchors (&{event.anchor}) are not supported: write the text out")
-    return _problem(event, path, f"tags ({event.tag}) are not supported: card files hold only text")
+    tag = str(event.tag).replace("tag:yaml.org,2002:", "!!", 1)  # as it was written
+    return _problem(event, path, f"tags ({tag}) are not supported: card files hold only text")
 
 
 def _problem(event: Any, path: str, message: str) -> Problem:

@@ -72,15 +72,15 @@ EXPECTED_PROBLEMS = {
                  "first value would be lost",
     "alias": "f.yaml:1:4: error: anchors (&x) are not supported: write the text out",
     "unknown-alias": "f.yaml:1:4: error: aliases (*nowhere) are not supported: write the text out",
-    "tag": "f.yaml:1:4: error: tags (tag:yaml.org,2002:python/object:os.system) are not supported: "
-           "card files hold only text",
+    "tag": "f.yaml:1:4: error: tags (!!python/object:os.system) are not supported: card files hold "
+           "only text",
     "local-tag": "f.yaml:1:4: error: tags (!foo) are not supported: card files hold only text",
     "merge": "f.yaml:3:3: error: merge keys (<<) are not supported: write the keys out",
     "documents": "f.yaml:2:1: error: only one YAML document is allowed per file; remove the '---'",
     "list-key": "f.yaml:1:3: error: a key must be plain text, not a list or mapping",
     "deep": "f.yaml:1:35: error: nesting is deeper than 32 levels",
-    "empty": "f.yaml:1:1: error: file is empty: expected a mapping",
-    "comment-only": "f.yaml:1:1: error: file is empty: expected a mapping",
+    "empty": "f.yaml:1:1: error: file is empty: expected a mapping of keys",
+    "comment-only": "f.yaml:1:1: error: file holds only comments: expected a mapping of keys",
 }
 
 

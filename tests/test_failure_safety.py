@@ -1,0 +1,150 @@
+"""A build killed, doubled, refused or out of space never leaves a broken deck where a good one stood."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from tests.bench import generate
+from tests.conftest import PROJECT, import_package, run
+from tests.test_bad_input import without_permission_override
+
+EPOCH = "1715558400"
+NEW_CARD = "  - q: Which card was added last?\n    a: This one\n    extra: Context\n"
+
+
+def build_command(cards: Path, out: Path) -> list[str]:
+    return [sys.executable, str(PROJECT / "build.py"), str(cards), "--out", str(out)]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@pytest.fixture
+def two_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, bytes, bytes, bytes, bytes]:
+    """A deck built once (old), then edited; and what the edited deck builds to (new).
+
+    Returns the cards folder, the old and new package bytes, and the edited file's bytes
+    before and after its new card gets its id written in.
+    """
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    cards = tmp_path / "cards"
+    generate(cards, 3000)
+    assert run(str(cards), "--out", str(tmp_path / "dist" / "deck.apkg")).code == 0
+    old = (tmp_path / "dist" / "deck.apkg").read_bytes()
+    edited = cards / "topic-050.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + NEW_CARD, encoding="utf-8")
+    before = edited.read_bytes()
+    reference = tmp_path / "reference"
+    shutil.copytree(cards, reference / "cards")
+    assert run(str(reference / "cards"), "--out", str(reference / "deck.apkg")).code == 0
+    new = (reference / "deck.apkg").read_bytes()
+    after = (reference / "cards" / "topic-050.yaml").read_bytes()
+    assert new != old and after != before
+    return cards, old, new, before, after
+
+
+def imports_cleanly(package: bytes, folder: Path) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deck.apkg").write_bytes(package)
+    collection = Collection(str(folder / "collection.anki2"))
+    try:
+        log = import_package(collection, folder / "deck.apkg")
+        assert (len(log.duplicate), len(log.conflicting)) == (0, 0)
+        return collection.note_count()
+    finally:
+        collection.close()
+
+
+def test_killed_build_leaves_old_or_new(two_versions: tuple[Path, bytes, bytes, bytes, bytes],
+                                        tmp_path: Path) -> None:
+    cards, old, new, yaml_before, yaml_after = two_versions
+    target = tmp_path / "dist" / "deck.apkg"
+    seen = set()
+    for delay in (0.05, 0.15, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.7, 2.5):
+        process = subprocess.Popen(build_command(cards, target), env=environment(),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        package = target.read_bytes()
+        assert package in (old, new), f"killed after {delay} s: the package is neither version"
+        assert (cards / "topic-050.yaml").read_bytes() in (yaml_before, yaml_after)
+        seen.add("new" if package == new else "old")
+        if package == new:
+            break
+    assert imports_cleanly(old, tmp_path / "old") == 3000
+    assert imports_cleanly(new, tmp_path / "new") == 3001
+    # The next build sweeps away what the killed ones left and finishes the job.
+    assert run(str(cards), "--out", str(target)).code == 0
+    assert imports_cleanly(target.read_bytes(), tmp_path / "final") == 3001
+    assert not [path.name for path in target.parent.iterdir() if path.name.startswith(".studycards-")
+                and path.name != ".studycards-cache"]
+    assert "old" in seen  # at least one kill landed before the new package was in place
+
+
+def test_two_builds_at_once(two_versions: tuple[Path, bytes, bytes, bytes, bytes], tmp_path: Path) -> None:
+    cards, _, _, _, yaml_after = two_versions
+    target = tmp_path / "dist" / "deck.apkg"
+    processes = [subprocess.Popen(build_command(cards, target), env=environment(), text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    results = [process.communicate() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], results
+    # The new card's id is written once: by the first build, or the second finds it there.
+    assert (cards / "topic-050.yaml").read_bytes() == yaml_after
+    for _, stderr in results:
+        assert stderr in ("", f"{cards.as_posix()}/topic-050.yaml:1:1: warning: file changed during "
+                              "the build, so its new ids were not written; build again\n")
+    assert imports_cleanly(target.read_bytes(), tmp_path / "final") == 3001
+
+
+def test_unwritable_output_folder(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    generate(cards, 100)
+    assert run(str(cards)).code == 0
+    dist = tmp_path / "dist"
+    package = (dist / "bench.apkg").read_bytes()
+    (cards / "topic-001.yaml").write_text("cards:\n  - id: changed\n    q: Changed?\n    a: Yes\n")
+    dist.chmod(0o555)
+    try:
+        result = without_permission_override(["cards"], tmp_path)
+    finally:
+        dist.chmod(0o755)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "build.py: error: cannot write to dist: Permission denied\n"
+    assert (dist / "bench.apkg").read_bytes() == package
+
+
+def test_full_disk(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    generate(cards, 2000)
+    assert run(str(cards), "--out", str(tmp_path / "dist" / "deck.apkg")).code == 0
+    package = (tmp_path / "dist" / "deck.apkg").read_bytes()
+    (cards / "topic-001.yaml").write_text("cards:\n  - id: changed\n    q: Changed?\n    a: Yes\n")
+
+    def small_disk() -> None:
+        # Files may grow to 64 KiB: past that, a write fails as on a full disk.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    result = subprocess.run(build_command(cards, tmp_path / "dist" / "deck.apkg"), text=True,
+                            capture_output=True, preexec_fn=small_disk, env=environment(), check=False)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("build.py: error: cannot write")
+    assert result.stderr.rstrip().endswith("File too large")
+    assert (tmp_path / "dist" / "deck.apkg").read_bytes() == package
+    assert sorted(path.name for path in (tmp_path / "dist").iterdir()) == [
+        ".studycards-cache", "deck.apkg", "deck.html", "deck.manifest.json"]
