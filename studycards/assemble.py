@@ -144,7 +144,7 @@ class _Run:
         result.problems += self.cross.add(card)
         result.problems += self.lint.add(card, outcome.signature)
         result.notes += 1
-        result.cards += card.anki_card_count
+        result.cards += len(outcome.ords)
         if card.subdeck:
             result.subdecks.add(card.subdeck)
         if self.plan is not None and outcome.entry is not None:
@@ -184,7 +184,7 @@ class _Outputs:
 
     def add(self, outcome: NoteOutcome, media: dict[str, MediaFile]) -> None:
         card = outcome.card
-        self.package.add(card, outcome.guid, outcome.fields)
+        self.package.add(card, outcome.guid, outcome.fields, outcome.ords)
         self.manifest.add(outcome.manifest_line)
         self.quiz.add(card, outcome.quiz_item, media)
         self.media.update(media)

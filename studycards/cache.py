@@ -70,8 +70,7 @@ class FileCache:
                  "problems": [_problem_to_json(problem) for problem in outcome.problems]}
         # The outputs' text goes after the JSON line as it is, not as JSON strings: escaping
         # and unescaping megabytes of HTML would cost more than everything else here.
-        fragments = [part for note in outcome.notes
-                     for part in (note.fields, note.manifest_line, note.quiz_item)]
+        fragments = [part for note in outcome.notes for part in _texts(note)]
         header = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         with contextlib.suppress(OSError, BuildError):
             self.staging.stage(self._path(outcome.display)).write_text(
@@ -85,32 +84,43 @@ def _outcome_from_entry(entry: dict[str, Any], fragments: list[str]) -> FileOutc
     from studycards.pipeline import FileOutcome  # pipeline imports this module
 
     notes = entry["notes"]
-    if len(fragments) != 3 * len(notes) and notes:
+    if notes and len(fragments) != _TEXTS * len(notes):
         raise ValueError("cache entry is cut short")
-    outcomes = [_note_from_json(item, *fragments[3 * index:3 * index + 3])
+    outcomes = [_note_from_json(item, fragments[_TEXTS * index:_TEXTS * index + _TEXTS])
                 for index, item in enumerate(notes)]
     problems = [Problem(*item) for item in entry["problems"]]
     return FileOutcome(entry["display"], outcomes, problems, {}, entry["digest"])
 
 
+def _texts(outcome: NoteOutcome) -> tuple[str, ...]:
+    """A card's long texts, stored raw after the JSON line (``_TEXTS`` of them)."""
+    card = outcome.card
+    return (outcome.fields, outcome.manifest_line, outcome.quiz_item, card.question, card.answer,
+            card.cloze, card.extra, card.source, card.sound)
+
+
+_TEXTS = 9
+_KINDS = {kind.value: kind for kind in Kind}
+
+
 def _note_to_json(outcome: NoteOutcome) -> list[Any]:
     card, entry = outcome.card, outcome.entry
     assert entry is not None and card.id_slot is None, "only cards with ids are cached"
-    return [card.id, card.kind.value, card.file, card.line, card.column, card.subdeck, card.question,
-            card.answer, card.cloze, list(card.choices), card.extra, card.source, card.sound,
-            list(card.tags), list(card.lint_ignore),
+    return [card.id, card.kind.value, card.file, card.line, card.column, card.subdeck,
+            list(card.choices), list(card.tags), list(card.lint_ignore),
             [part for position in card.positions for part in position],
             outcome.guid, [entry.kind, entry.subdeck, entry.file, entry.fields],
-            None if outcome.signature is None else list(outcome.signature)]
+            None if outcome.signature is None else list(outcome.signature), outcome.ords]
 
 
-def _note_from_json(item: list[Any], fields: str, manifest_line: str, quiz_item: str) -> NoteOutcome:
+def _note_from_json(item: list[Any], texts: list[str]) -> NoteOutcome:
     from studycards.pipeline import NoteOutcome
 
-    (card_id, kind, file, line, column, subdeck, question, answer, cloze, choices, extra, source,
-     sound, tags, lint_ignore, positions, guid, entry, signature) = item
+    (card_id, kind, file, line, column, subdeck, choices, tags, lint_ignore, positions, guid, entry,
+     signature, ords) = item
+    fields, manifest_line, quiz_item, question, answer, cloze, extra, source, sound = texts
     card = Card(
-        id=card_id, kind=Kind(kind), file=file, line=line, column=column, subdeck=subdeck,
+        id=card_id, kind=_KINDS[kind], file=file, line=line, column=column, subdeck=subdeck,
         question=question, answer=answer, cloze=cloze, choices=tuple(choices), extra=extra,
         source=source, sound=sound, tags=tuple(tags), lint_ignore=tuple(lint_ignore),
         positions=tuple(zip(positions[::3], positions[1::3], positions[2::3], strict=True)),
@@ -118,7 +128,8 @@ def _note_from_json(item: list[Any], fields: str, manifest_line: str, quiz_item:
     entry_kind, entry_subdeck, entry_file, entry_fields = entry
     return NoteOutcome(card, None, guid, fields,
                        CardEntry(guid, entry_kind, entry_subdeck, entry_file, dict(entry_fields)),
-                       manifest_line, quiz_item, None if signature is None else (signature[0], signature[1]))
+                       manifest_line, quiz_item, None if signature is None else (signature[0], signature[1]),
+                       ords)
 
 
 def _problem_to_json(problem: Problem) -> list[Any]:

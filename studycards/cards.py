@@ -136,15 +136,6 @@ class Card:
         return self.line, self.column
 
     @property
-    def anki_card_count(self) -> int:
-        """How many Anki cards this card's note makes."""
-        if self.kind is Kind.REVERSED:
-            return 2
-        if self.kind is Kind.CLOZE:
-            return len(cloze_numbers(self.cloze))
-        return 1
-
-    @property
     def prompt_text(self) -> str:
         """The text a card asks, used to derive ids and compare cards."""
         return self.cloze if self.kind is Kind.CLOZE else self.question

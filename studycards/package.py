@@ -83,6 +83,7 @@ class PackageWriter:
         self._mod = int(timestamp)
         self._ids = itertools.count(int(timestamp * 1000))
         self._deck_ids: dict[str, int] = {}
+        self._subdeck_ids: dict[str, int] = {}
         self._notes: list[tuple[object, ...]] = []
         self._cards: list[tuple[object, ...]] = []
         self.media: dict[str, MediaFile] = {}
@@ -101,13 +102,16 @@ class PackageWriter:
         except sqlite3.Error as error:
             raise BuildError(f"cannot write the package database: {error}") from None
 
-    def add(self, card: Card, guid: str, fields: str) -> None:
-        """Add a card's note; ``fields`` as ``package_fields`` made them."""
+    def add(self, card: Card, guid: str, fields: str, ords: list[int]) -> None:
+        """Add a card's note; ``fields`` and ``ords`` as ``package_fields`` and ``card_ords`` made them."""
         note_id = next(self._ids)
+        sort_field = fields[:fields.find("\x1f")]  # every note type has several fields
         self._notes.append((note_id, guid, NOTE_TYPES[card.kind].model_id, self._mod, -1,
-                            f" {' '.join(card.tags)} ", fields, fields.split("\x1f", 1)[0], 0, 0, ""))
-        deck_id = self._deck_id(self.deck.full_deck_name(card.subdeck))
-        for ordinal in card_ords(card):
+                            f" {' '.join(card.tags)} ", fields, sort_field, 0, 0, ""))
+        deck_id = self._subdeck_ids.get(card.subdeck)
+        if deck_id is None:
+            deck_id = self._subdeck_ids[card.subdeck] = self._deck_id(self.deck.full_deck_name(card.subdeck))
+        for ordinal in ords:
             self._cards.append((next(self._ids), note_id, deck_id, ordinal, self._mod, -1,
                                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
         if len(self._notes) >= _BATCH:

@@ -18,7 +18,7 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from studycards.cache import FileCache
@@ -26,7 +26,7 @@ from studycards.cards import Card, Deck
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
 from studycards.manifest import CardEntry, card_entry, manifest_line
-from studycards.package import note_guid, package_fields
+from studycards.package import card_ords, note_guid, package_fields
 from studycards.problems import Problem
 from studycards.quiz import quiz_item
 from studycards.reader import decode, read_text
@@ -53,6 +53,7 @@ class NoteOutcome:
     manifest_line: str = ""
     quiz_item: str = ""
     signature: Signature | None = None
+    ords: list[int] = field(default_factory=list)  # the Anki cards its note makes
 
 
 def note_outcome(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) -> NoteOutcome:
@@ -62,7 +63,7 @@ def note_outcome(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) ->
     guid = note_guid(deck.id, card.id)
     entry = card_entry(deck, note, guid)
     return NoteOutcome(card, None, guid, package_fields(note), entry, manifest_line(card.id, entry),
-                       quiz_item(deck, note, media), prompt_signature(card))
+                       quiz_item(deck, note, media), prompt_signature(card), card_ords(card))
 
 
 @dataclass
