@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
@@ -82,6 +83,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     try:
         if mode == "build":
             outputs = _Outputs(staging, target, deck, previous)
+            outputs.open()
         cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
         run = _Run(result, deck, previous, outputs, read_only=mode != "build")
         held: list[tuple[NoteOutcome, dict[str, MediaFile]]] = []
@@ -98,14 +100,18 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         result.plan = run.plan.finish() if run.plan is not None else None
         renderer = Renderer(MediaCollector(folder))
         description = render_description(deck, renderer, result.problems)
-        if outputs is None or result.errors or (strict and result.warnings):
+        if outputs is None or result.errors:
+            return result
+        result.problems += _stage_id_insertions(staging, insertions, digests, display, folder)
+        if strict and result.warnings:
             return result
         outputs.finish(description, renderer.media.files)
-        result.problems += _stage_id_insertions(staging, insertions, digests, display, folder)
         staging.commit()
         result.ids_written = len(insertions)
         result.written = True
         return result
+    except OSError as error:  # a write to one of the outputs (disk full, say)
+        raise BuildError(f"cannot write to {target.parent.as_posix()}: {error.strerror or error}") from None
     finally:
         if outputs is not None:
             outputs.close()
@@ -159,7 +165,9 @@ class _Run:
             self.outputs.add(outcome, media)
 
     def add_without_id(self, note: RenderedNote, media: dict[str, MediaFile]) -> IdInsertion:
-        card, insertion = assign_id(note.card, self.cross.ids)
+        # Not the id of a card removed since the last build either: its note is still in
+        # learners' collections, and a new card must not take over its history.
+        card, insertion = assign_id(note.card, _Taken(self.cross.ids, self.previous))
         if self.read_only:
             self.result.problems.append(Problem(card.file, card.line, card.column, "warning",
                                                 "card has no id; a build will write one into this file"))
@@ -168,22 +176,39 @@ class _Run:
         return insertion
 
 
+class _Taken:
+    """The ids a new one must differ from: this deck's, and the last build's."""
+
+    def __init__(self, ids: Container[str], previous: Manifest | None) -> None:
+        self.ids = ids
+        self.previous = previous.cards if previous is not None else {}
+
+    def __contains__(self, card_id: object) -> bool:
+        return card_id in self.ids or card_id in self.previous
+
+
 class _Outputs:
     """The package, manifest and quiz page of a build, each a temporary file until committed."""
 
     def __init__(self, staging: Staging, target: Path, deck: Deck, previous: Manifest | None) -> None:
         self.staging = staging
         self.target = target
+        self.deck = deck
         self.timestamp = build_timestamp(previous.timestamp if previous else None)
-        self.database = staging.scratch(target.parent, ".anki2")
-        self.package = PackageWriter(self.database, deck, self.timestamp)
         self.media: dict[str, MediaFile] = {}
         self._files: list[TextIO] = []
-        self.manifest = ManifestWriter(self._open(manifest_path(target)), deck.id, self.timestamp)
-        self.quiz = QuizWriter(self._open(target.with_suffix(".html")), deck)
+        self.package: PackageWriter | None = None
+
+    def open(self) -> None:
+        """Start the three outputs; ``close`` releases whatever was started, even after a failure."""
+        self.database = self.staging.scratch(self.target.parent, ".anki2")
+        self.package = PackageWriter(self.database, self.deck, self.timestamp)
+        self.manifest = ManifestWriter(self._open(manifest_path(self.target)), self.deck.id, self.timestamp)
+        self.quiz = QuizWriter(self._open(self.target.with_suffix(".html")), self.deck)
 
     def add(self, outcome: NoteOutcome, media: dict[str, MediaFile]) -> None:
         card = outcome.card
+        assert self.package is not None, "opened before the first card"
         self.package.add(card, outcome.guid, outcome.fields, outcome.ords)
         self.manifest.add(outcome.manifest_line)
         self.quiz.add(card, outcome.quiz_item, media)
@@ -191,10 +216,11 @@ class _Outputs:
 
     def finish(self, description: str, description_media: dict[str, MediaFile]) -> None:
         self.media.update(description_media)
+        assert self.package is not None, "opened before finishing"
         self.package.finish(description)
         write_zip(self.staging.stage(self.target), self.database, self.media, self.timestamp)
         self.manifest.finish()
-        self.quiz.finish(description)
+        self.quiz.finish(description, description_media)
         for file in self._files:
             try:
                 file.close()
@@ -203,7 +229,8 @@ class _Outputs:
 
     def close(self) -> None:
         """Release every file, finished or not (closing twice is harmless)."""
-        self.package.close()
+        if self.package is not None:
+            self.package.close()
         for file in self._files:
             with contextlib.suppress(OSError):  # an unfinished output that is about to be removed
                 file.close()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import sys
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,14 +42,27 @@ def program_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _library_versions() -> list[str]:
+    versions = []
+    for name in ("PyYAML", "markdown-it-py", "mdit-py-plugins", "genanki"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} ?")
+    return versions
+
+
 class FileCache:
     def __init__(self, folder: Path, deck: Deck, staging: Staging | None) -> None:
         self.folder = folder
         # New entries are staged with the build's outputs and land only if it succeeds;
         # a read-only run (--check) has no staging: it reads the cache and writes nothing.
         self.staging = staging
-        settings = [deck.source, sorted(deck.lint.disabled), deck.lint.max_answer_words,
-                    deck.lint.max_deletions_per_card]
+        # Everything an outcome depends on besides the file: the deck's identity (in GUIDs and
+        # subdeck names), its settings, and the libraries that parse and render.
+        settings = [deck.id, deck.name, deck.source, sorted(deck.lint.disabled),
+                    deck.lint.max_answer_words, deck.lint.max_deletions_per_card,
+                    list(sys.version_info), _library_versions()]
         self.key = hashlib.sha256(
             (program_fingerprint() + json.dumps(settings)).encode()).hexdigest()
 

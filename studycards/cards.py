@@ -75,7 +75,11 @@ CARD_KEYS: tuple[Key, ...] = (
 KIND_KEYS = ("cloze", "choices", "reverse", "typed")
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-CLOZE_PATTERN = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+# Answer and hint never run past a "::", "}}" or "{{": an unclosed deletion then costs a
+# short scan instead of a search to the end of the text (nested deletions are not supported).
+CLOZE_PATTERN = re.compile(
+    r"\{\{c([0-9]+)::((?:(?!::|\}\}|\{\{).)*)(?:::((?:(?!\}\}|\{\{).)*))?\}\}", re.DOTALL)
+MAX_CLOZE_NUMBER = 65535  # Anki keeps a card's template number in 16 bits
 
 
 def cloze_numbers(text: str) -> list[int]:

@@ -19,6 +19,7 @@ from studycards.cards import (
     FILE_KEYS,
     ID_PATTERN,
     KIND_KEYS,
+    MAX_CLOZE_NUMBER,
     Card,
     Deck,
     IdSlot,
@@ -55,8 +56,7 @@ class _Values:
         self.list_positions: dict[str, list[tuple[int, int]]] = {}
 
 
-def check_folder(folder: Path, display: str,
-                 loader: type | None = None) -> tuple[Deck | None, list[Path], list[Problem]]:
+def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], list[Problem]]:
     """The deck file and the list of card files; the card files are checked one by one later."""
     deck_path = f"{display}/{DECK_FILE}"
     if not folder.exists():
@@ -68,7 +68,7 @@ def check_folder(folder: Path, display: str,
     problems: list[Problem] = []
     deck: Deck | None = None
     if (folder / DECK_FILE).is_file():
-        deck, deck_problems = check_deck_file(folder / DECK_FILE, deck_path, loader)
+        deck, deck_problems = check_deck_file(folder / DECK_FILE, deck_path)
         problems += deck_problems
     else:
         problems.append(Problem(deck_path, 1, 1, "error",
@@ -92,9 +92,8 @@ def list_card_files(folder: Path) -> list[Path]:
                   and not path.name.startswith("."))
 
 
-def check_deck_file(file: Path, path: str,
-                    loader: type | None = None) -> tuple[Deck | None, list[Problem]]:
-    node, problems = read_file(file, path, loader)
+def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:
+    node, problems = read_file(file, path)
     if node is None:
         return None, problems
     if not isinstance(node, Mapping):
@@ -134,13 +133,6 @@ def _check_rule_ids(values: _Values, key: str, path: str, problems: list[Problem
             problems.append(Problem(path, line, column, "error", f"unknown lint rule '{rule_id}'{hint}"))
 
 
-def check_card_file(file: Path, path: str, loader: type | None = None) -> tuple[list[Card], list[Problem]]:
-    node, problems = read_file(file, path, loader)
-    if node is None:
-        return [], problems
-    return check_card_nodes(node, path)
-
-
 def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
     problems: list[Problem] = []
     if not isinstance(node, Mapping):
@@ -176,8 +168,11 @@ class CrossFileChecks:
     def add(self, card: Card) -> list[Problem]:
         problems = []
         if card.id:
-            first = self.ids.setdefault(card.id, (card.file, card.position("id")[0]))
-            if first != (card.file, card.position("id")[0]):
+            # Each card comes here once, so an id seen before is a second card with it.
+            first = self.ids.get(card.id)
+            if first is None:
+                self.ids[card.id] = (card.file, card.position("id")[0])
+            else:
                 line, column = card.position("id")
                 problems.append(Problem(card.file, line, column, "error",
                                         f"card id '{card.id}' is used twice (first at {first[0]}:"
@@ -207,6 +202,10 @@ def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
         problems.append(Problem(path, line, column, "error", _bad_id_message(card_id)))
     _check_tags(values, path, problems)
     _check_rule_ids(values, "lint-ignore", path, problems)
+    if "id" not in values.text and node.flow and not node.braced:
+        problems.append(Problem(path, node.line, node.column, "error",
+                                "this card needs an id: one cannot be written into a card written as "
+                                "a bare 'key: value' in a list; add 'id: ...' or use braces"))
     if kind is None or len(problems) > count:
         return None
     tags = tuple(dict.fromkeys([*file_tags, *values.lists.get("tags", [])]))
@@ -250,6 +249,10 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
                                     "cloze deletions are numbered from c1; c0 makes no card"))
+        elif text and cloze_numbers(text)[-1] > MAX_CLOZE_NUMBER:
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    f"cloze numbers go up to c{MAX_CLOZE_NUMBER}"))
         return kind
     _require(values, "q", node, path, problems)
     _require(values, "a", node, path, problems)

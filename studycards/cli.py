@@ -78,13 +78,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         print(f"build.py: error: {error}", file=err)
         return EXIT_PROBLEMS
     except OSError as error:  # the disk or the system said no somewhere not foreseen above
-        where = f" {error.filename}" if error.filename else ""
-        print(f"build.py: error: cannot write{where}: {error.strerror or error}", file=err)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"build.py: error: {where}{error.strerror or error}", file=err)
         return EXIT_PROBLEMS
 
 
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     display = Path(args.cards).as_posix().rstrip("/") or "."
+    if args.out and not _safe_out(Path(args.out), Path(args.cards)):
+        print(f"build.py: error: --out must name a .apkg file outside the cards folder, not "
+              f"'{args.out}'", file=err)
+        return EXIT_USAGE
     mode: Mode = "plan" if args.plan else "check" if args.check or args.lint else "build"
     result = assemble(Path(args.cards), display, Path(args.out) if args.out else None, mode, args.strict)
     _report(result.problems, err)
@@ -110,6 +114,12 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ids = f"; {_plural(result.ids_written, 'new id')} written" if result.ids_written else ""
         print(f"built {target}: {_counts(result)}; {since}{ids}", file=out)
     return EXIT_OK
+
+
+def _safe_out(out: Path, cards: Path) -> bool:
+    # The quiz page and the manifest go beside it with other suffixes, and the cards stay the
+    # author's: a package named like either would overwrite one.
+    return out.suffix == ".apkg" and not out.resolve().is_relative_to(cards.resolve())
 
 
 def _report(problems: list[Problem], err: TextIO) -> None:

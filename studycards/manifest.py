@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from studycards.cards import Card, Deck, Kind
 from studycards.notetypes import schema
+from studycards.package import LATEST_TIMESTAMP
 from studycards.problems import Problem
 from studycards.render import RenderedNote
 
@@ -174,7 +175,10 @@ def read_manifest(path: Path) -> Manifest | None:
         cards = {card_id: CardEntry(entry["guid"], entry["kind"], entry["subdeck"], entry["file"],
                                     dict(entry["fields"]))
                  for card_id, entry in data["cards"].items()}
-        return Manifest(str(data["deck"]), float(data["timestamp"]), dict(data["notetypes"]), cards)
+        timestamp = data["timestamp"]
+        if not isinstance(timestamp, (int, float)) or not 0 <= timestamp <= LATEST_TIMESTAMP:
+            return None  # NaN and Infinity fail the comparison too
+        return Manifest(str(data["deck"]), float(timestamp), dict(data["notetypes"]), cards)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

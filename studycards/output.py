@@ -94,19 +94,6 @@ def _running(pid: int) -> bool:
     return True
 
 
-def write_bytes_atomically(target: Path, data: bytes) -> None:
-    staging = Staging()
-    try:
-        temporary = staging.stage(target)
-        try:
-            temporary.write_bytes(data)
-        except OSError as error:
-            raise BuildError(f"cannot write {target}: {error.strerror}") from None
-        staging.commit()
-    finally:
-        staging.discard()
-
-
 def replace_file(source: Path, target: Path) -> None:
     try:
         # Keep the mode of a file being replaced (a YAML file the user owns).

@@ -37,6 +37,8 @@ from studycards.output import BuildError
 from studycards.render import MediaFile, RenderedNote
 
 _BATCH = 2000
+# The year 2100: later times are a mistake (milliseconds given for seconds, say).
+LATEST_TIMESTAMP = 4_102_444_800
 # Deflate level 1 packs a collection nearly as small as the default level, four times faster.
 _COMPRESS_LEVEL = 1
 
@@ -55,10 +57,10 @@ def build_timestamp(previous: float | None) -> float:
     if not value:
         now = float(int(time.time()))
         return max(now, previous + 1) if previous is not None else now
-    try:
-        return float(int(value))
-    except ValueError:
-        raise BuildError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{value}'") from None
+    if not value.isdigit() or not 0 <= int(value) <= LATEST_TIMESTAMP:
+        raise BuildError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 "
+                         f"(at most {LATEST_TIMESTAMP}), not '{value}'")
+    return float(int(value))
 
 
 def card_ords(card: Card) -> list[int]:
@@ -86,9 +88,11 @@ class PackageWriter:
         self._subdeck_ids: dict[str, int] = {}
         self._notes: list[tuple[object, ...]] = []
         self._cards: list[tuple[object, ...]] = []
-        self.media: dict[str, MediaFile] = {}
         try:
             self._connection = sqlite3.connect(database)
+        except sqlite3.Error as error:
+            raise BuildError(f"cannot write the package database: {error}") from None
+        try:
             # A scratch file, renamed into place only once complete: no journal needed.
             self._connection.execute("PRAGMA journal_mode = OFF")
             self._connection.execute("PRAGMA synchronous = OFF")
@@ -100,6 +104,7 @@ class PackageWriter:
                     "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall():
                 self._connection.execute(f'DROP INDEX "{name}"')
         except sqlite3.Error as error:
+            self._connection.close()
             raise BuildError(f"cannot write the package database: {error}") from None
 
     def add(self, card: Card, guid: str, fields: str, ords: list[int]) -> None:

@@ -68,7 +68,8 @@ class QuizWriter:
         self._stream.write(("" if self._first else ",") + item)
         self._first = False
 
-    def finish(self, description_html: str) -> None:
+    def finish(self, description_html: str, description_media: dict[str, MediaFile]) -> None:
+        self._media.update(description_media)
         rest = {
             "deck": {"id": self._deck.id, "name": self._deck.name,
                      "description": embed_media(description_html, self._media)},
@@ -186,7 +187,12 @@ def _subdeck_options(deck: Deck, full_names: set[str]) -> list[dict[str, str]]:
         if full_name.startswith(prefix):
             parts = full_name[len(prefix):].split("::")
             names.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
-    return [{"value": prefix + name, "label": name} for name in sorted(names, key=str.casefold)]
+    return [{"value": prefix + name, "label": name} for name in sorted(names, key=_by_name)]
+
+
+def _by_name(name: str) -> tuple[str, str]:
+    # Case-blind, and then by case, so names differing only in case keep one order.
+    return name.casefold(), name
 
 
 def _tag_options(card_tags: set[str]) -> list[str]:
@@ -195,7 +201,7 @@ def _tag_options(card_tags: set[str]) -> list[str]:
     for tag in card_tags:
         parts = tag.split("::")
         tags.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
-    return sorted(tags, key=str.casefold)
+    return sorted(tags, key=_by_name)
 
 
 # The page. Author text reaches this markup only HTML-escaped in <title> and as escaped

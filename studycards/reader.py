@@ -74,6 +74,7 @@ class Mapping:
     line: int
     column: int
     flow: bool
+    braced: bool = False  # a flow mapping in braces; a bare "key: value" in a flow list has none
     entries: list[tuple[Scalar, Node]] = field(default_factory=list)
     end_line: int = 0
     end_column: int = 0
@@ -135,7 +136,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
 def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | None, list[Problem]]:
     """Parse ``text`` into one node; ``None`` with problems when it cannot."""
     try:
-        root, problem = _build_tree(yaml.parse(text, Loader=loader or default_loader()), path)
+        root, problem = _build_tree(yaml.parse(text, Loader=loader or default_loader()), path, text)
     except yaml.MarkedYAMLError as error:
         return None, [_syntax_problem(error, text, path)]
     except yaml.reader.ReaderError as error:
@@ -163,7 +164,7 @@ def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node |
     return read_text(text, path, loader)
 
 
-def _build_tree(events: Iterator[Any], path: str) -> tuple[Node | None, Problem | None]:
+def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | None, Problem | None]:
     """Fold the parser's events into nodes, stopping at the first problem.
 
     This loop runs once per event of every file, so it is written for speed:
@@ -183,6 +184,11 @@ def _build_tree(events: Iterator[Any], path: str) -> tuple[Node | None, Problem 
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 return None, _refused(event, path)
             start, end = event.start_mark, event.end_mark
+            control = _CONTROL_CHARACTER.search(event.value)
+            if control:
+                # Written as an escape ("\x1f", "\0"): as harmful in a field as typed raw.
+                return None, _problem(event, path, f"control character U+{ord(control.group()):04X} is "
+                                                   "not allowed in text, not even as an escape")
             node = Scalar(event.value, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
@@ -191,8 +197,12 @@ def _build_tree(events: Iterator[Any], path: str) -> tuple[Node | None, Problem 
                 return None, _problem(event, path, f"nesting is deeper than {MAX_DEPTH} levels")
             start = event.start_mark
             flow = bool(event.flow_style)
-            node = (Mapping(start.line + 1, start.column + 1, flow) if kind is yaml.MappingStartEvent
-                    else Sequence(start.line + 1, start.column + 1, flow))
+            if kind is yaml.MappingStartEvent:
+                # Marks index characters of the text, with either parser.
+                braced = flow and text[start.index:start.index + 1] == "{"
+                node = Mapping(start.line + 1, start.column + 1, flow, braced)
+            else:
+                node = Sequence(start.line + 1, start.column + 1, flow)
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             closed = containers.pop()
             closed.end_line, closed.end_column = event.end_mark.line + 1, event.end_mark.column + 1

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from studycards.cards import Card, Deck, Kind
 from studycards.problems import Problem
@@ -143,7 +144,8 @@ class Renderer:
         return html.replace("[sound:", "&#91;sound:")
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
-        src = str(token.attrs.get("src", ""))
+        # markdown-it percent-encodes the target; the file is named as the author wrote it.
+        src = unquote(str(token.attrs.get("src", "")))
         resolved = self.media.resolve(src, IMAGE_TYPES, "image")
         if isinstance(resolved, str):
             problems.append(Problem(*place, "error", resolved))

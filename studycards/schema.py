@@ -37,7 +37,8 @@ _TAG = {"type": "string", "pattern": r"^\S+$"}
 # What each key's values must look like beyond its type.
 _REFINED: dict[str, dict[str, Any]] = {
     "id": _ID,
-    "cloze": {**_TEXT, "type": "string", "pattern": CLOZE_PATTERN.pattern.split("(.*?)")[0]},
+    # A cloze must hold a deletion: the start of CLOZE_PATTERN, "{{c<number>::".
+    "cloze": {**_TEXT, "type": "string", "pattern": CLOZE_PATTERN.pattern.split("::")[0] + "::"},
     "tags": {"type": "array", "items": _TAG},
     "choices": {"type": "array", "items": _TEXT, "minItems": 2, "uniqueItems": True},
     "disable": {"type": "array", "items": _RULE},

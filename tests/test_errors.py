@@ -78,3 +78,37 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     assert result.code == 1
     assert result.err == (f"{(tmp_path / 'nowhere').as_posix()}:1:1: error: no such folder: "
                           "expected a folder of YAML card files\n1 error; nothing was written\n")
+
+
+@pytest.mark.parametrize(("cards_text", "message"), [
+    ("cards: [cloze: '{{c1::Beijing}} hosted the talks']\n",
+     "2:1:9: error: this card needs an id: one cannot be written into a card written as a bare "
+     "'key: value' in a list; add 'id: ...' or use braces"),
+    ("cards: [{id: x, q: Which?, a: This}, {id: x, q: Where?, a: There}]\n",
+     "2:1:43: error: card id 'x' is used twice (first at {file}:1); ids must be unique in the deck"),
+    ('cards:\n  - id: sep\n    q: "Which city\\x1fhosted?"\n    a: Beijing\n',
+     "2:3:8: error: control character U+001F is not allowed in text, not even as an escape"),
+    ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
+     "2:3:12: error: cloze numbers go up to c65535"),
+])
+def test_more_mistakes(cards_text: str, message: str, tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: Fixture\n", encoding="utf-8")
+    (cards / "topic.yaml").write_text(cards_text, encoding="utf-8")
+    result = run(str(cards))
+    file = f"{cards.as_posix()}/topic.yaml"
+    assert (result.code, result.out) == (1, "")
+    assert result.err == f"{file}:{message[2:].format(file=file)}\n1 error; nothing was written\n"
+    assert (cards / "topic.yaml").read_text(encoding="utf-8") == cards_text
+
+
+@pytest.mark.parametrize("out", ["deck.html", "cards/deck.apkg"])
+def test_out_must_be_a_package_outside_the_cards(out: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_deck("every-kind", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run("--out", out)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"build.py: error: --out must name a .apkg file outside the cards folder, "
+                          f"not '{out}'\n")

@@ -87,3 +87,15 @@ def test_parallel_build_equals_sequential(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
     parallel = build(cards, tmp_path / "parallel")
     assert parallel == sequential
+
+
+def test_changing_the_deck_id_or_name_makes_entries_stale(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    build(cards, tmp_path / "out")
+    deck = (cards / "deck.yaml").read_text(encoding="utf-8")
+    (cards / "deck.yaml").write_text(deck.replace("id: every-kind", "id: renamed-deck")
+                                     .replace("name: Every kind", "name: Renamed"), encoding="utf-8")
+    warm = build(cards, tmp_path / "out")
+    shutil.rmtree(tmp_path / "out")
+    assert build(cards, tmp_path / "out") == warm  # the same as without any cache
+    assert b"Renamed::People" in warm["deck.manifest.json"]

@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from studycards.notetypes import STYLESHEET
-from tests.conftest import FIXTURES, copy_deck, run
+from tests.conftest import FIXTURES, PROJECT, copy_deck, run
 
 _DATA = re.compile(r'<script type="application/json" id="deck-data">(.*?)</script>', re.DOTALL)
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -144,3 +147,33 @@ def test_author_text_cannot_leave_the_data(tmp_path: Path, monkeypatch: pytest.M
     assert cards["hostile-typed"]["items"][0]["back"] == "&amp;lt;b&amp;gt;"
     assert cards["hostile-cloze"]["items"][0]["front"] == (
         'Before <span class="cloze">[&lt;img src=x onerror=window.pwned=10&gt;]</span> after')
+
+
+def test_description_image_is_embedded(tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    deck = (cards / "deck.yaml").read_text(encoding="utf-8")
+    (cards / "deck.yaml").write_text(deck.replace("description: \"", "description: \"![map](media/map.png) "),
+                                     encoding="utf-8")
+    assert run(str(cards), "--out", str(tmp_path / "deck.apkg")).code == 0
+    description = deck_data((tmp_path / "deck.html").read_text(encoding="utf-8"))["deck"]["description"]
+    assert description.startswith('<img src="data:image/png;base64,')
+
+
+def test_page_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    # Subdecks and tags that differ only in case once came out in an order set by Python's hashing.
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: seeds\nname: Seeds\nsource: Fixture\n", encoding="utf-8")
+    for subdeck, tag in (("Talks::Seoul", "Speaker::cho"), ("talks::Beijing", "speaker::wang")):
+        name = subdeck.replace("::", "-").lower()
+        (cards / f"{name}-{tag[0]}.yaml").write_text(
+            f"subdeck: '{subdeck}'\ncards:\n  - id: {name}-{tag[0]}\n    q: Which {name}?\n    a: That\n"
+            f"    lint-ignore: [missing-source]\n", encoding="utf-8")
+    pages = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"seed-{seed}"
+        command = [sys.executable, str(PROJECT / "build.py"), str(cards), "--out", str(out / "deck.apkg")]
+        subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1715558400"},
+                       check=True, capture_output=True)
+        pages.append((out / "deck.html").read_bytes())
+    assert pages[0] == pages[1] == pages[2]

@@ -182,3 +182,16 @@ def test_media_link_leaving_the_cards_folder_is_refused(tmp_path: Path) -> None:
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/extra.yaml:3:8: error: image 'media/leak.png' leaves the "
                           "cards folder\n1 error; nothing was written\n")
+
+
+def test_media_names_with_spaces_and_other_scripts(tmp_path: Path, collection: Collection) -> None:
+    cards = copy_deck("rich", tmp_path)
+    shutil.copy(cards / "media" / "map.png", cards / "media" / "北京 map.png")
+    (cards / "extra.yaml").write_text('cards:\n  - id: named\n    q: "Which? ![map](<media/北京 map.png>)"\n'
+                                      "    a: This\n", encoding="utf-8")
+    result = run(str(cards), "--out", str(tmp_path / "rich.apkg"))
+    assert (result.code, result.err) == (0, "")
+    import_package(collection, tmp_path / "rich.apkg")
+    (question, _), = card_sides(collection, "named")
+    assert question == ('<div class="question">Which? <img src="sc-4f2557f318c818a16cf652df.png" '
+                        'alt="map" /></div>')

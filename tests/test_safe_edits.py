@@ -298,3 +298,38 @@ def test_plan_reports_note_type_schema_change(tmp_path: Path) -> None:
         "'Source', 'Origin', 'Audio'], templates ['Card 1'] → ['Card 1'] under the same model id; "
         "Anki would create a second note type and stop updating existing notes",
     ]
+
+
+@pytest.mark.parametrize("value", ["1715558400000", "soon", "-1"])
+def test_source_date_epoch_out_of_range(value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    cards = copy_deck("history", tmp_path)
+    result = run(str(cards))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == ("build.py: error: SOURCE_DATE_EPOCH must be a whole number of seconds since "
+                          f"1970 (at most 4102444800), not '{value}'\n")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_manifest_with_an_impossible_time_is_ignored(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    manifest = tmp_path / "dist" / "history.manifest.json"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('"timestamp": ', '"timestamp": 1e999, "x": ', 1), encoding="utf-8")
+    result = run(str(cards))
+    assert result.code == 0
+    assert result.out.endswith("; first build\n")
+
+
+def test_new_id_never_reuses_a_removed_cards_id(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    # talks-month is removed; a new card whose question would make the same id arrives.
+    beta = beta.replace("  - id: talks-month\n    q: In which month of 2024 did the talks take place?\n"
+                        "    a: May\n", "  - q: Talks month?\n    a: May\n")
+    (cards / "beta.yaml").write_text(beta, encoding="utf-8")
+    result = run(str(cards))
+    assert result.code == 0
+    assert "    id: talks-month-2\n" in (cards / "beta.yaml").read_text(encoding="utf-8")
