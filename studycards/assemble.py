@@ -35,7 +35,7 @@ from studycards.manifest import (
     manifest_path,
     read_manifest,
 )
-from studycards.output import BuildError, Staging
+from studycards.output import BuildError, Staging, sweep_stale
 from studycards.package import PackageWriter, build_timestamp, write_zip
 from studycards.pipeline import NoteOutcome, note_outcome, process_folder
 from studycards.problems import Problem
@@ -77,6 +77,8 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         return result
     result.deck = deck
     result.target = target = out or folder.parent / "dist" / f"{deck.id}.apkg"
+    if mode == "build":
+        sweep_stale(folder)  # an id write-back of a killed build
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
     staging = Staging()
     outputs: _Outputs | None = None
