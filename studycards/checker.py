@@ -148,22 +148,27 @@ def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
             problems.append(Problem(path, cards_node.line, cards_node.column, "error",
                                     "'cards' is empty: add at least one card"))
         for item in cards_node.items:
-            card = _check_card(item, path, subdeck, file_tags, problems)
+            card = _check_card(item, path, subdeck, file_tags, values.positions.get("tags"), problems)
             if card is not None:
                 cards.append(card)
     return cards, problems
 
 
 class CrossFileChecks:
-    """What no single file shows: repeated ids, tags differing only in case.
+    """What no single file shows: repeated ids, and names differing only in case.
 
-    Cards arrive file by file; each is checked against those before it, so a
-    problem is reported at the later card. Only ids and places are kept.
+    Anki merges tags, and deck names, that differ only in case, at every level of
+    a "::" hierarchy: "Speaker::cho" and "speaker::wang" share one parent. Cards
+    arrive file by file; each is checked against those before it, so a problem is
+    reported at the later card (once per file for a name the file gives every card).
+    Only ids, spellings and places are kept.
     """
 
     def __init__(self) -> None:
         self.ids: dict[str, tuple[str, int]] = {}  # card id -> file and line of its first card
-        self._tags: dict[str, tuple[str, str, int]] = {}  # casefolded -> spelling, file, line
+        # casefolded name -> first spelling, file, line; per kind of name
+        self._spellings: dict[str, dict[str, tuple[str, str, int]]] = {"tag": {}, "subdeck": {}}
+        self._reported: set[tuple[str, str, str]] = set()
 
     def add(self, card: Card) -> list[Problem]:
         problems = []
@@ -177,18 +182,31 @@ class CrossFileChecks:
                 problems.append(Problem(card.file, line, column, "error",
                                         f"card id '{card.id}' is used twice (first at {first[0]}:"
                                         f"{first[1]}); ids must be unique in the deck"))
-        for tag in card.tags:
-            spelling, file, line = self._tags.setdefault(tag.casefold(),
-                                                         (tag, card.file, card.position("tags")[0]))
-            if spelling != tag:
-                tag_line, tag_column = card.position("tags")
-                problems.append(Problem(card.file, tag_line, tag_column, "error",
-                                        f"tag '{tag}' differs only in case from '{spelling}' "
+        problems += self._spelling("tag", card.tags, card, card.position("tags"))
+        if card.subdeck:
+            problems += self._spelling("subdeck", (card.subdeck,), card, (card.line, card.column))
+        return problems
+
+    def _spelling(self, kind: str, names: tuple[str, ...], card: Card,
+                  place: tuple[int, int]) -> list[Problem]:
+        problems = []
+        seen = self._spellings[kind]
+        for name in names:
+            parts = name.split("::")
+            for end in range(1, len(parts) + 1):
+                prefix = "::".join(parts[:end])
+                spelling, file, line = seen.setdefault(prefix.casefold(), (prefix, card.file, place[0]))
+                if spelling == prefix or (kind, prefix, card.file) in self._reported:
+                    continue
+                self._reported.add((kind, prefix, card.file))
+                problems.append(Problem(card.file, place[0], place[1], "error",
+                                        f"{kind} '{prefix}' differs only in case from '{spelling}' "
                                         f"({file}:{line}); Anki would merge them: pick one spelling"))
         return problems
 
 
 def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
+                file_tags_position: tuple[int, int] | None,
                 problems: list[Problem]) -> Card | None:
     if not isinstance(node, Mapping):
         problems.append(_wrong_type(path, node, "a card must be a mapping of keys (q, a, ...)"))
@@ -209,6 +227,8 @@ def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
     if kind is None or len(problems) > count:
         return None
     tags = tuple(dict.fromkeys([*file_tags, *values.lists.get("tags", [])]))
+    if "tags" not in values.positions and file_tags_position is not None:
+        values.positions["tags"] = file_tags_position  # a problem with a file's tag points there
     positions = tuple((key, line, column) for key, (line, column) in values.positions.items())
     return Card(
         id=card_id, kind=kind, file=path, line=node.line, column=node.column, subdeck=subdeck,

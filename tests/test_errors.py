@@ -112,3 +112,24 @@ def test_out_must_be_a_package_outside_the_cards(out: str, tmp_path: Path,
     assert (result.code, result.out) == (2, "")
     assert result.err == (f"build.py: error: --out must name a .apkg file outside the cards folder, "
                           f"not '{out}'\n")
+
+
+def test_names_differing_in_case_at_any_level(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: case\nname: Case\nsource: Fixture\n", encoding="utf-8")
+    (cards / "a.yaml").write_text("subdeck: Talks::Seoul\ntags: [Speaker::cho]\ncards:\n"
+                                  "  - id: a\n    q: Which?\n    a: This\n"
+                                  "  - id: b\n    q: Where?\n    a: There\n", encoding="utf-8")
+    (cards / "b.yaml").write_text("subdeck: talks::Beijing\ncards:\n"
+                                  "  - id: c\n    q: Who?\n    a: Them\n    tags: [speaker::wang]\n"
+                                  "  - id: d\n    q: When?\n    a: Then\n", encoding="utf-8")
+    result = run(str(cards))
+    first, second = f"{cards.as_posix()}/a.yaml", f"{cards.as_posix()}/b.yaml"
+    assert result.code == 1
+    assert result.err == (
+        f"{second}:3:5: error: subdeck 'talks' differs only in case from 'Talks' ({first}:4); "
+        "Anki would merge them: pick one spelling\n"
+        f"{second}:6:11: error: tag 'speaker' differs only in case from 'Speaker' ({first}:2); "
+        "Anki would merge them: pick one spelling\n"
+        "2 errors; nothing was written\n")
