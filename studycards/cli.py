@@ -7,6 +7,7 @@ written), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,6 +73,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return EXIT_USAGE
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
+    # A build makes many objects that live until it ends and holds few reference cycles:
+    # collecting every 700 allocations, as Python does by default, spent a third of a
+    # rebuild's time walking them. The modules loaded so far are frozen out of it too.
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 20)
     try:
         return _build(args, out, err)
     except BuildError as error:
@@ -81,6 +88,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         where = f"{error.filename}: " if error.filename else ""
         print(f"build.py: error: {where}{error.strerror or error}", file=err)
         return EXIT_PROBLEMS
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
