@@ -58,7 +58,6 @@ class Assembly:
     plan: Plan | None = None  # against the last build's manifest, when there is one
     places: dict[str, str] = field(default_factory=dict)  # added card id -> file:line, for --plan
     ids_written: int = 0
-    written: bool = False
 
     @property
     def errors(self) -> int:
@@ -110,7 +109,6 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         outputs.finish(description, renderer.media.files)
         staging.commit()
         result.ids_written = len(insertions)
-        result.written = True
         return result
     except OSError as error:  # a write to one of the outputs (disk full, say)
         raise BuildError(f"cannot write to {target.parent.as_posix()}: {error.strerror or error}") from None
