@@ -140,6 +140,11 @@ class Card:
         return self.line, self.column
 
     @property
+    def file_name(self) -> str:
+        """The card file's name without its folder (``file`` is a path with "/" separators)."""
+        return self.file.rpartition("/")[2]
+
+    @property
     def prompt_text(self) -> str:
         """The text a card asks, used to derive ids and compare cards."""
         return self.cloze if self.kind is Kind.CLOZE else self.question

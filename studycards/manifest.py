@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TextIO
 
 from studycards.cards import Card, Deck, Kind
@@ -163,7 +163,7 @@ def card_entry(deck: Deck, note: RenderedNote, guid: str) -> CardEntry:
     fields = {name: _hash(value) for name, value in note.fields.items() if name not in _NOT_CONTENT}
     fields["tags"] = _hash(" ".join(card.tags))
     return CardEntry(guid, card.kind.value, deck.full_deck_name(card.subdeck),
-                     PurePosixPath(card.file).name, fields)
+                     card.file_name, fields)
 
 
 def read_manifest(path: Path) -> Manifest | None:

@@ -184,7 +184,9 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 return None, _refused(event, path)
             start, end = event.start_mark, event.end_mark
-            control = _CONTROL_CHARACTER.search(event.value)
+            # Only a double-quoted scalar can spell a control character as an escape; the raw
+            # text was searched for them before parsing.
+            control = event.style == '"' and _CONTROL_CHARACTER.search(event.value)
             if control:
                 # Written as an escape ("\x1f", "\0"): as harmful in a field as typed raw.
                 return None, _problem(event, path, f"control character U+{ord(control.group()):04X} is "

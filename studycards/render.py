@@ -196,7 +196,7 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
 
 def origin(card: Card) -> str:
     """Where a card comes from, shown on its back and searchable in Anki."""
-    return escape_html(f"{PurePosixPath(card.file).name} · {card.id}")
+    return escape_html(f"{card.file_name} · {card.id}")
 
 
 def choices_html(card: Card, choices: list[str]) -> str:
