@@ -33,6 +33,7 @@ from studycards.manifest import (
     PlanBuilder,
     kind_change_warning,
     manifest_path,
+    parse_entry,
     read_manifest,
 )
 from studycards.output import BuildError, Staging, sweep_stale
@@ -153,13 +154,14 @@ class _Run:
         result.cards += len(outcome.ords)
         if card.subdeck:
             result.subdecks.add(card.subdeck)
-        if self.plan is not None and outcome.entry is not None:
-            previous = self.plan.previous
-            if card.id not in previous.cards:
+        if self.plan is not None:
+            before = self.plan.previous.cards.get(card.id)
+            if before is None:
                 result.places[card.id] = f"{card.file}:{card.line}"
-            warning = kind_change_warning(previous, card)
-            if warning is not None:
-                result.problems.append(warning)
+            elif before != outcome.entry:  # changed: worth parsing the old entry
+                warning = kind_change_warning(parse_entry(before), card)
+                if warning is not None:
+                    result.problems.append(warning)
             self.plan.add(card.id, outcome.entry)
         if self.outputs is not None:
             self.outputs.add(outcome, media)
@@ -210,7 +212,7 @@ class _Outputs:
         card = outcome.card
         assert self.package is not None, "opened before the first card"
         self.package.add(card, outcome.guid, outcome.fields, outcome.ords)
-        self.manifest.add(outcome.manifest_line)
+        self.manifest.add(card.id, outcome.entry)
         self.quiz.add(card, outcome.quiz_item, media)
         self.media.update(media)
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studycards.cards import Card, Kind
-from studycards.manifest import CardEntry
 from studycards.output import BuildError, Staging
 from studycards.problems import Problem
 
@@ -110,7 +109,7 @@ def _outcome_from_entry(entry: dict[str, Any], fragments: list[str]) -> FileOutc
 def _texts(outcome: NoteOutcome) -> tuple[str, ...]:
     """A card's long texts, stored raw after the JSON line (``_TEXTS`` of them)."""
     card = outcome.card
-    return (outcome.fields, outcome.manifest_line, outcome.quiz_item, card.question, card.answer,
+    return (outcome.fields, outcome.entry, outcome.quiz_item, card.question, card.answer,
             card.cloze, card.extra, card.source, card.sound)
 
 
@@ -119,32 +118,28 @@ _KINDS = {kind.value: kind for kind in Kind}
 
 
 def _note_to_json(outcome: NoteOutcome) -> list[Any]:
-    card, entry = outcome.card, outcome.entry
-    assert entry is not None and card.id_slot is None, "only cards with ids are cached"
+    card = outcome.card
+    assert card.id and card.id_slot is None, "only cards with ids are cached"
     return [card.id, card.kind.value, card.file, card.line, card.column, card.subdeck,
             list(card.choices), list(card.tags), list(card.lint_ignore),
             [part for position in card.positions for part in position],
-            outcome.guid, [entry.kind, entry.subdeck, entry.file, entry.fields],
-            None if outcome.signature is None else list(outcome.signature), outcome.ords]
+            outcome.guid, None if outcome.signature is None else list(outcome.signature), outcome.ords]
 
 
 def _note_from_json(item: list[Any], texts: list[str]) -> NoteOutcome:
     from studycards.pipeline import NoteOutcome
 
-    (card_id, kind, file, line, column, subdeck, choices, tags, lint_ignore, positions, guid, entry,
+    (card_id, kind, file, line, column, subdeck, choices, tags, lint_ignore, positions, guid,
      signature, ords) = item
-    fields, manifest_line, quiz_item, question, answer, cloze, extra, source, sound = texts
+    fields, entry, quiz_item, question, answer, cloze, extra, source, sound = texts
     card = Card(
         id=card_id, kind=_KINDS[kind], file=file, line=line, column=column, subdeck=subdeck,
         question=question, answer=answer, cloze=cloze, choices=tuple(choices), extra=extra,
         source=source, sound=sound, tags=tuple(tags), lint_ignore=tuple(lint_ignore),
         positions=tuple(zip(positions[::3], positions[1::3], positions[2::3], strict=True)),
     )
-    entry_kind, entry_subdeck, entry_file, entry_fields = entry
-    return NoteOutcome(card, None, guid, fields,
-                       CardEntry(guid, entry_kind, entry_subdeck, entry_file, dict(entry_fields)),
-                       manifest_line, quiz_item, None if signature is None else (signature[0], signature[1]),
-                       ords)
+    return NoteOutcome(card, None, guid, fields, entry, quiz_item,
+                       None if signature is None else (signature[0], signature[1]), ords)
 
 
 def _problem_to_json(problem: Problem) -> list[Any]:

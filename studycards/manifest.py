@@ -45,7 +45,13 @@ class Manifest:
     deck_id: str
     timestamp: float
     notetypes: dict[str, dict[str, Any]]
-    cards: dict[str, CardEntry]
+    # Card id -> its entry as the manifest's JSON text: an unchanged card is found by
+    # comparing text, and only a changed one is parsed (``entry``).
+    cards: dict[str, str]
+
+    def entry(self, card_id: str) -> CardEntry | None:
+        text = self.cards.get(card_id)
+        return None if text is None else parse_entry(text)
 
 
 class ManifestWriter:
@@ -59,8 +65,9 @@ class ManifestWriter:
         text = json.dumps(header, ensure_ascii=False, sort_keys=True)
         stream.write(text[:-1] + ', "cards": {\n')
 
-    def add(self, line: str) -> None:
-        """Add one card's line, as ``manifest_line`` made it."""
+    def add(self, card_id: str, text: str) -> None:
+        """Add one card's entry, as ``entry_text`` made it."""
+        line = f"{json.dumps(card_id, ensure_ascii=False)}: {text}"
         self._stream.write(line if self._first else ",\n" + line)
         self._first = False
 
@@ -68,11 +75,16 @@ class ManifestWriter:
         self._stream.write("\n}}\n")
 
 
-def manifest_line(card_id: str, entry: CardEntry) -> str:
+def entry_text(entry: CardEntry) -> str:
+    """A card's entry as the manifest holds it; equal entries give equal text."""
     item = {"guid": entry.guid, "hash": entry.content_hash, "kind": entry.kind,
             "subdeck": entry.subdeck, "file": entry.file, "fields": entry.fields}
-    text = json.dumps(item, ensure_ascii=False, sort_keys=True)
-    return f"{json.dumps(card_id, ensure_ascii=False)}: {text}"
+    return json.dumps(item, ensure_ascii=False, sort_keys=True)
+
+
+def parse_entry(text: str) -> CardEntry:
+    item = json.loads(text)
+    return CardEntry(item["guid"], item["kind"], item["subdeck"], item["file"], dict(item["fields"]))
 
 
 class PlanBuilder:
@@ -83,16 +95,18 @@ class PlanBuilder:
         self.plan = Plan()
         self._seen: set[str] = set()
 
-    def add(self, card_id: str, entry: CardEntry) -> None:
+    def add(self, card_id: str, text: str) -> None:
+        """Compare a card's entry, as ``entry_text`` made it, with the last build's."""
         self._seen.add(card_id)
-        before = self.previous.cards.get(card_id)
+        before_text = self.previous.cards.get(card_id)
         plan = self.plan
-        if before == entry:
+        if before_text == text:
             plan.unchanged += 1
             return
-        if before is None:
+        if before_text is None:
             plan.added.append(card_id)
             return
+        before, entry = parse_entry(before_text), parse_entry(text)
         changed = sorted(name for name in {*entry.fields, *before.fields}
                          if entry.fields.get(name) != before.fields.get(name))
         if before.kind != entry.kind:
@@ -115,8 +129,8 @@ class PlanBuilder:
         plan.added.sort()
         plan.changed.sort()
         plan.moved.sort()
-        plan.removed = sorted((card_id, entry.file) for card_id, entry in self.previous.cards.items()
-                              if card_id not in self._seen)
+        plan.removed = sorted((card_id, parse_entry(text).file)
+                              for card_id, text in self.previous.cards.items() if card_id not in self._seen)
         for kind, current in sorted(current_notetypes().items()):
             earlier = self.previous.notetypes.get(kind)
             if earlier is not None and earlier != current:
@@ -139,10 +153,9 @@ class Plan:
                 f"{len(self.removed)} removed since the last build")
 
 
-def kind_change_warning(previous: Manifest, card: Card) -> Problem | None:
+def kind_change_warning(before: CardEntry, card: Card) -> Problem | None:
     """Anki imports a note whose note type changed as a conflict and does not update it."""
-    before = previous.cards.get(card.id)
-    if before is None or before.kind == card.kind.value:
+    if before.kind == card.kind.value:
         return None
     line, column = card.position("id")
     return Problem(card.file, line, column, "warning",
@@ -167,18 +180,33 @@ def card_entry(deck: Deck, note: RenderedNote, guid: str) -> CardEntry:
 
 
 def read_manifest(path: Path) -> Manifest | None:
-    """The last build's manifest; ``None`` when there is none or it cannot be trusted."""
+    """The last build's manifest; ``None`` when there is none or it cannot be trusted.
+
+    The manifest is written one card a line (``ManifestWriter``), and read so: each
+    entry stays text. A manifest in any other layout (edited by hand, say) is parsed whole.
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != MANIFEST_FORMAT:
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        if len(lines) >= 3 and lines[0].endswith('"cards": {') and lines[-2:] == ["}}", ""]:
+            header = json.loads(lines[0] + "}}")
+            cards = {}
+            for line in lines[1:-2]:
+                key, _, entry = line.removesuffix(",").partition(": ")
+                cards[json.loads(key)] = entry
+        else:
+            header = json.loads(text)
+            cards = {card_id: json.dumps(item, ensure_ascii=False, sort_keys=True)
+                     for card_id, item in header["cards"].items()}
+        if header.get("format") != MANIFEST_FORMAT:
             return None
-        cards = {card_id: CardEntry(entry["guid"], entry["kind"], entry["subdeck"], entry["file"],
-                                    dict(entry["fields"]))
-                 for card_id, entry in data["cards"].items()}
-        timestamp = data["timestamp"]
+        timestamp = header["timestamp"]
         if not isinstance(timestamp, (int, float)) or not 0 <= timestamp <= LATEST_TIMESTAMP:
             return None  # NaN and Infinity fail the comparison too
-        return Manifest(str(data["deck"]), float(timestamp), dict(data["notetypes"]), cards)
+        for entry_text_ in cards.values():
+            if not entry_text_.startswith("{"):
+                return None
+        return Manifest(str(header["deck"]), float(timestamp), dict(header["notetypes"]), cards)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

@@ -25,7 +25,7 @@ from studycards.cache import FileCache
 from studycards.cards import Card, Deck
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
-from studycards.manifest import CardEntry, card_entry, manifest_line
+from studycards.manifest import card_entry, entry_text
 from studycards.package import card_ords, note_guid, package_fields
 from studycards.problems import Problem
 from studycards.quiz import quiz_item
@@ -49,8 +49,7 @@ class NoteOutcome:
     note: RenderedNote | None = None
     guid: str = ""
     fields: str = ""  # the note's fields as the package stores them
-    entry: CardEntry | None = None
-    manifest_line: str = ""
+    entry: str = ""  # the manifest's entry, as ``entry_text`` makes it
     quiz_item: str = ""
     signature: Signature | None = None
     ords: list[int] = field(default_factory=list)  # the Anki cards its note makes
@@ -61,9 +60,9 @@ def note_outcome(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) ->
     if not card.id:
         return NoteOutcome(card, note)
     guid = note_guid(deck.id, card.id)
-    entry = card_entry(deck, note, guid)
-    return NoteOutcome(card, None, guid, package_fields(note), entry, manifest_line(card.id, entry),
-                       quiz_item(deck, note, media), prompt_signature(card), card_ords(card))
+    entry = entry_text(card_entry(deck, note, guid))
+    return NoteOutcome(card, None, guid, package_fields(note), entry, quiz_item(deck, note, media),
+                       prompt_signature(card), card_ords(card))
 
 
 @dataclass
