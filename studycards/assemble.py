@@ -109,6 +109,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             return result
         outputs.finish(description, renderer.media.files)
         staging.commit()
+        cache.prune([f"{display}/{file.name}" for file in files])
         result.ids_written = len(insertions)
         return result
     except OSError as error:  # a write to one of the outputs (disk full, say)

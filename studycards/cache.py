@@ -90,6 +90,14 @@ class FileCache:
             self.staging.stage(self._path(outcome.display)).write_text(
                 header + "\n" + _SEPARATOR.join(fragments), encoding="utf-8")
 
+    def prune(self, displays: list[str]) -> None:
+        """Remove the entries of card files that are gone (renamed or deleted)."""
+        keep = {self._path(display).name for display in displays}
+        for entry in self.folder.glob("*.json"):
+            if entry.name not in keep:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
     def _path(self, display: str) -> Path:
         return self.folder / f"{hashlib.sha256(display.encode()).hexdigest()[:24]}.json"
 

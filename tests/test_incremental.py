@@ -99,3 +99,14 @@ def test_changing_the_deck_id_or_name_makes_entries_stale(tmp_path: Path) -> Non
     shutil.rmtree(tmp_path / "out")
     assert build(cards, tmp_path / "out") == warm  # the same as without any cache
     assert b"Renamed::People" in warm["deck.manifest.json"]
+
+
+def test_entries_of_deleted_files_are_removed(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    build(cards, tmp_path / "out")
+    assert len(list((tmp_path / "out" / CACHE_FOLDER).iterdir())) == 3
+    (cards / "misc.yaml").unlink()
+    build(cards, tmp_path / "out")
+    entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
+    assert len(entries) == 2
+    assert not any("misc.yaml" in entry.read_text(encoding="utf-8")[:400] for entry in entries)
