@@ -38,7 +38,7 @@ from studycards.manifest import (
 )
 from studycards.output import BuildError, Staging, sweep_stale
 from studycards.package import PackageWriter, build_timestamp, write_zip
-from studycards.pipeline import NoteOutcome, note_outcome, process_folder
+from studycards.pipeline import FileOutcome, card_facts, note_outputs, process_folder
 from studycards.problems import Problem
 from studycards.quiz import QuizWriter
 from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer, origin, render_description
@@ -88,17 +88,15 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             outputs.open()
         cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
         run = _Run(result, deck, previous, outputs, read_only=mode != "build")
-        held: list[tuple[NoteOutcome, dict[str, MediaFile]]] = []
+        held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
         digests: dict[str, str] = {}  # of the files whose cards get ids, as they were read
         for outcome in process_folder(files, display, deck, folder, cache):
             result.problems += outcome.problems
-            for note in outcome.notes:
-                if note.note is None:
-                    run.add(note, outcome.media)
-                else:
-                    held.append((note, outcome.media))
-                    digests[outcome.display] = outcome.digest
-        insertions = [run.add_without_id(note.note, media) for note, media in held if note.note]
+            run.add(outcome)
+            held += [(note, outcome.media) for note in outcome.held]
+            if outcome.held:
+                digests[outcome.display] = outcome.digest
+        insertions = [run.add_without_id(note, media) for note, media in held]
         result.plan = run.plan.finish() if run.plan is not None else None
         renderer = Renderer(MediaCollector(folder))
         description = render_description(deck, renderer, result.problems)
@@ -129,8 +127,10 @@ def _check_without_deck(result: Assembly, files: list[Path], display: str, folde
     cross = CrossFileChecks()
     for outcome in process_folder(files, display, stand_in, folder, cache=None):
         result.problems += [problem for problem in outcome.problems if problem.level == "error"]
-        for note in outcome.notes:
-            result.problems += cross.add(note.card)
+        for card in outcome.cards:
+            result.problems += cross.add(card)
+        for note in outcome.held:
+            result.problems += cross.add(card_facts(note.card))
 
 
 class _Run:
@@ -147,25 +147,28 @@ class _Run:
         self.lint = DeckWideLint(deck)
         self.plan = PlanBuilder(previous) if previous is not None else None
 
-    def add(self, outcome: NoteOutcome, media: dict[str, MediaFile]) -> None:
-        card, result = outcome.card, self.result
-        result.problems += self.cross.add(card)
-        result.problems += self.lint.add(card, outcome.signature)
-        result.notes += 1
-        result.cards += len(outcome.ords)
-        if card.subdeck:
-            result.subdecks.add(card.subdeck)
-        if self.plan is not None:
-            before = self.plan.previous.cards.get(card.id)
-            if before is None:
-                result.places[card.id] = f"{card.file}:{card.line}"
-            elif before != outcome.entry:  # changed: worth parsing the old entry
-                warning = kind_change_warning(parse_entry(before), card)
-                if warning is not None:
-                    result.problems.append(warning)
-            self.plan.add(card.id, outcome.entry)
+    def add(self, outcome: FileOutcome) -> None:
+        """The cards of one file that have ids: checked against the deck so far, then written."""
+        result, cross, lint, plan = self.result, self.cross, self.lint, self.plan
+        problems = result.problems
+        for card, entry in zip(outcome.cards, outcome.entries, strict=True):
+            problems += cross.add(card)
+            problems += lint.add(card)
+            result.cards += len(card.ords)
+            if card.subdeck:
+                result.subdecks.add(card.subdeck)
+            if plan is not None:
+                before = plan.previous.cards.get(card.id)
+                if before is None:
+                    result.places[card.id] = f"{card.file}:{card.line}"
+                elif before != entry:  # changed: worth parsing the old entry
+                    warning = kind_change_warning(parse_entry(before), card)
+                    if warning is not None:
+                        problems.append(warning)
+                plan.add(card.id, entry)
+        result.notes += len(outcome.cards)
         if self.outputs is not None:
-            self.outputs.add(outcome, media)
+            self.outputs.add(outcome)
 
     def add_without_id(self, note: RenderedNote, media: dict[str, MediaFile]) -> IdInsertion:
         # Not the id of a card removed since the last build either: its note is still in
@@ -175,7 +178,9 @@ class _Run:
             self.result.problems.append(Problem(card.file, card.line, card.column, "warning",
                                                 "card has no id; a build will write one into this file"))
         fields = {**note.fields, "Origin": origin(card)}
-        self.add(note_outcome(RenderedNote(card, fields, note.choices), self.deck, media), media)
+        outputs = note_outputs(RenderedNote(card, fields, note.choices), self.deck, media)
+        self.add(FileOutcome(card.file, [], [outputs.facts], [outputs.fields], [outputs.entry],
+                             outputs.quiz_item, media=media))
         return insertion
 
 
@@ -209,13 +214,14 @@ class _Outputs:
         self.manifest = ManifestWriter(self._open(manifest_path(self.target)), self.deck.id, self.timestamp)
         self.quiz = QuizWriter(self._open(self.target.with_suffix(".html")), self.deck)
 
-    def add(self, outcome: NoteOutcome, media: dict[str, MediaFile]) -> None:
-        card = outcome.card
+    def add(self, outcome: FileOutcome) -> None:
         assert self.package is not None, "opened before the first card"
-        self.package.add(card, outcome.guid, outcome.fields, outcome.ords)
-        self.manifest.add(card.id, outcome.entry)
-        self.quiz.add(card, outcome.quiz_item, media)
-        self.media.update(media)
+        package, manifest = self.package, self.manifest
+        for card, fields, entry in zip(outcome.cards, outcome.fields, outcome.entries, strict=True):
+            package.add(card, fields)
+            manifest.add(card.id, entry)
+        self.quiz.add(outcome.cards, outcome.quiz, outcome.media)
+        self.media.update(outcome.media)
 
     def finish(self, description: str, description_media: dict[str, MediaFile]) -> None:
         self.media.update(description_media)

@@ -18,13 +18,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studycards.cards import Card, Kind
+from studycards.cards import CardFacts, Kind
 from studycards.output import BuildError, Staging
 from studycards.problems import Problem
 
 if TYPE_CHECKING:
     from studycards.cards import Deck
-    from studycards.pipeline import FileOutcome, NoteOutcome
+    from studycards.pipeline import FileOutcome
 
 CACHE_FOLDER = ".studycards-cache"
 # Between the stored pieces of text. None of them can hold it: the reader refuses NUL, and the
@@ -57,38 +57,24 @@ class FileCache:
         # New entries are staged with the build's outputs and land only if it succeeds;
         # a read-only run (--check) has no staging: it reads the cache and writes nothing.
         self.staging = staging
-        # Everything an outcome depends on besides the file: the deck's identity (in GUIDs and
-        # subdeck names), its settings, and the libraries that parse and render.
-        settings = [deck.id, deck.name, deck.source, sorted(deck.lint.disabled),
-                    deck.lint.max_answer_words, deck.lint.max_deletions_per_card,
-                    list(sys.version_info), _library_versions()]
-        self.key = hashlib.sha256(
-            (program_fingerprint() + json.dumps(settings)).encode()).hexdigest()
+        self.key = cache_key(deck)
 
     def get(self, display: str, digest: str) -> FileOutcome | None:
         try:
-            header, _, body = self._path(display).read_text(encoding="utf-8").partition("\n")
-            entry = json.loads(header)
-            if entry["key"] != self.key or entry["digest"] != digest or entry["display"] != display:
-                return None
-            return _outcome_from_entry(entry, body.split(_SEPARATOR))
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            text = self._path(display).read_text(encoding="utf-8")
+        except (OSError, ValueError):
             return None
+        return outcome_from_entry(text, self.key, display, digest)
 
     def put(self, outcome: FileOutcome) -> None:
-        """Stage an entry for the outcome; a cache that cannot be written only costs time later."""
+        self.put_entry(outcome.display, entry_text(outcome, self.key))
+
+    def put_entry(self, display: str, text: str) -> None:
+        """Stage an entry, as ``entry_text`` made it; a cache that cannot be written only costs time later."""
         if self.staging is None:
             return
-        entry = {"key": self.key, "display": outcome.display, "digest": outcome.digest,
-                 "notes": [_note_to_json(note) for note in outcome.notes],
-                 "problems": [_problem_to_json(problem) for problem in outcome.problems]}
-        # The outputs' text goes after the JSON line as it is, not as JSON strings: escaping
-        # and unescaping megabytes of HTML would cost more than everything else here.
-        fragments = [part for note in outcome.notes for part in _texts(note)]
-        header = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         with contextlib.suppress(OSError, BuildError):
-            self.staging.stage(self._path(outcome.display)).write_text(
-                header + "\n" + _SEPARATOR.join(fragments), encoding="utf-8")
+            self.staging.stage(self._path(display)).write_text(text, encoding="utf-8")
 
     def prune(self, displays: list[str]) -> None:
         """Remove the entries of card files that are gone (renamed or deleted)."""
@@ -102,52 +88,64 @@ class FileCache:
         return self.folder / f"{hashlib.sha256(display.encode()).hexdigest()[:24]}.json"
 
 
-def _outcome_from_entry(entry: dict[str, Any], fragments: list[str]) -> FileOutcome:
+def cache_key(deck: Deck) -> str:
+    """Everything an outcome depends on besides the file: this program's code, the deck's
+    identity (in GUIDs and subdeck names), its settings, and the libraries that parse and render."""
+    settings = [deck.id, deck.name, deck.source, sorted(deck.lint.disabled),
+                deck.lint.max_answer_words, deck.lint.max_deletions_per_card,
+                list(sys.version_info), _library_versions()]
+    return hashlib.sha256((program_fingerprint() + json.dumps(settings)).encode()).hexdigest()
+
+
+def entry_text(outcome: FileOutcome, key: str) -> str:
+    """A cacheable outcome as an entry: a JSON line of facts, then the outputs' text.
+
+    The text goes after the JSON line as it is, not as JSON strings: escaping and
+    unescaping megabytes of HTML would cost more than everything else here.
+    """
+    assert outcome.cacheable, "only outcomes without media, held cards or errors are cached"
+    header = {"key": key, "display": outcome.display, "digest": outcome.digest,
+              "cards": [_facts_to_json(facts) for facts in outcome.cards],
+              "problems": [_problem_to_json(problem) for problem in outcome.problems]}
+    texts = [outcome.quiz]
+    for fields, entry in zip(outcome.fields, outcome.entries, strict=True):
+        texts += (fields, entry)
+    return json.dumps(header, ensure_ascii=False, separators=(",", ":")) + "\n" + _SEPARATOR.join(texts)
+
+
+def outcome_from_entry(text: str, key: str, display: str, digest: str) -> FileOutcome | None:
+    """The outcome an entry holds; ``None`` unless it is whole and made for this file and program."""
     from studycards.pipeline import FileOutcome  # pipeline imports this module
 
-    notes = entry["notes"]
-    if notes and len(fragments) != _TEXTS * len(notes):
-        raise ValueError("cache entry is cut short")
-    outcomes = [_note_from_json(item, fragments[_TEXTS * index:_TEXTS * index + _TEXTS])
-                for index, item in enumerate(notes)]
-    problems = [Problem(*item) for item in entry["problems"]]
-    return FileOutcome(entry["display"], outcomes, problems, {}, entry["digest"])
+    try:
+        header_text, _, body = text.partition("\n")
+        header = json.loads(header_text)
+        if header["key"] != key or header["digest"] != digest or header["display"] != display:
+            return None
+        texts = body.split(_SEPARATOR)
+        cards = [_facts_from_json(item, display) for item in header["cards"]]
+        if len(texts) != 1 + 2 * len(cards):
+            return None  # cut short, or not written by this program
+        problems = [Problem(*item) for item in header["problems"]]
+        return FileOutcome(display, problems, cards, texts[1::2], texts[2::2], texts[0], digest=digest)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
 
 
-def _texts(outcome: NoteOutcome) -> tuple[str, ...]:
-    """A card's long texts, stored raw after the JSON line (``_TEXTS`` of them)."""
-    card = outcome.card
-    return (outcome.fields, outcome.entry, outcome.quiz_item, card.question, card.answer,
-            card.cloze, card.extra, card.source, card.sound)
-
-
-_TEXTS = 9
 _KINDS = {kind.value: kind for kind in Kind}
 
 
-def _note_to_json(outcome: NoteOutcome) -> list[Any]:
-    card = outcome.card
-    assert card.id and card.id_slot is None, "only cards with ids are cached"
-    return [card.id, card.kind.value, card.file, card.line, card.column, card.subdeck,
-            list(card.choices), list(card.tags), list(card.lint_ignore),
-            [part for position in card.positions for part in position],
-            outcome.guid, None if outcome.signature is None else list(outcome.signature), outcome.ords]
+def _facts_to_json(facts: CardFacts) -> list[Any]:
+    return [facts.id, facts.kind.value, facts.line, facts.column, facts.subdeck, facts.tags,
+            facts.lint_ignore, [part for position in facts.positions for part in position],
+            facts.guid, facts.signature, facts.ords]
 
 
-def _note_from_json(item: list[Any], texts: list[str]) -> NoteOutcome:
-    from studycards.pipeline import NoteOutcome
-
-    (card_id, kind, file, line, column, subdeck, choices, tags, lint_ignore, positions, guid,
-     signature, ords) = item
-    fields, entry, quiz_item, question, answer, cloze, extra, source, sound = texts
-    card = Card(
-        id=card_id, kind=_KINDS[kind], file=file, line=line, column=column, subdeck=subdeck,
-        question=question, answer=answer, cloze=cloze, choices=tuple(choices), extra=extra,
-        source=source, sound=sound, tags=tuple(tags), lint_ignore=tuple(lint_ignore),
-        positions=tuple(zip(positions[::3], positions[1::3], positions[2::3], strict=True)),
-    )
-    return NoteOutcome(card, None, guid, fields, entry, quiz_item,
-                       None if signature is None else (signature[0], signature[1]), ords)
+def _facts_from_json(item: list[Any], file: str) -> CardFacts:
+    card_id, kind, line, column, subdeck, tags, lint_ignore, positions, guid, signature, ords = item
+    return CardFacts(card_id, _KINDS[kind], file, line, column, subdeck, tuple(tags), tuple(lint_ignore),
+                     tuple(zip(positions[::3], positions[1::3], positions[2::3], strict=True)), guid,
+                     None if signature is None else (signature[0], signature[1]), tuple(ords))
 
 
 def _problem_to_json(problem: Problem) -> list[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 
 class Kind(str, Enum):
@@ -111,6 +111,10 @@ class IdSlot:
     end_column: int
 
 
+# Each text key of a card with its line and column.
+Positions = tuple[tuple[str, int, int], ...]
+
+
 @dataclass(frozen=True)
 class Card:
     id: str
@@ -129,15 +133,12 @@ class Card:
     tags: tuple[str, ...] = ()
     lint_ignore: tuple[str, ...] = ()
     # Position of each text key, so later steps can report at the right place.
-    positions: tuple[tuple[str, int, int], ...] = ()
+    positions: Positions = ()
     # Set when the YAML had no id and one was generated for it.
     id_slot: IdSlot | None = None
 
     def position(self, key: str) -> tuple[int, int]:
-        for name, line, column in self.positions:
-            if name == key:
-                return line, column
-        return self.line, self.column
+        return key_position(self.positions, key, self.line, self.column)
 
     @property
     def file_name(self) -> str:
@@ -148,6 +149,39 @@ class Card:
     def prompt_text(self) -> str:
         """The text a card asks, used to derive ids and compare cards."""
         return self.cloze if self.kind is Kind.CLOZE else self.question
+
+
+def key_position(positions: Positions, key: str, line: int, column: int) -> tuple[int, int]:
+    """Where ``key`` stands among a card's ``positions``; the card's own place if it is absent."""
+    for name, key_line, key_column in positions:
+        if name == key:
+            return key_line, key_column
+    return line, column
+
+
+class CardFacts(NamedTuple):
+    """What the deck-wide pass needs of a card: its identity and places, none of its text.
+
+    Cards are read, checked and rendered file by file (possibly in another
+    process, or taken from the cache); only these facts travel on to the
+    checks that compare cards across the deck, so they stay small.
+    """
+
+    id: str
+    kind: Kind
+    file: str
+    line: int
+    column: int
+    subdeck: str
+    tags: tuple[str, ...]
+    lint_ignore: tuple[str, ...]
+    positions: Positions
+    guid: str = ""  # of its note; empty until the card has an id
+    signature: tuple[int, int] | None = None  # as ``lint.prompt_signature`` makes it
+    ords: tuple[int, ...] = ()  # the template ordinals of the cards Anki makes from its note
+
+    def position(self, key: str) -> tuple[int, int]:
+        return key_position(self.positions, key, self.line, self.column)
 
 
 @dataclass(frozen=True)

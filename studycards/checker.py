@@ -21,6 +21,7 @@ from studycards.cards import (
     KIND_KEYS,
     MAX_CLOZE_NUMBER,
     Card,
+    CardFacts,
     Deck,
     IdSlot,
     Key,
@@ -168,9 +169,11 @@ class CrossFileChecks:
         self.ids: dict[str, tuple[str, int]] = {}  # card id -> file and line of its first card
         # casefolded name -> first spelling, file, line; per kind of name
         self._spellings: dict[str, dict[str, tuple[str, str, int]]] = {"tag": {}, "subdeck": {}}
+        # Names whose every level is spelled as first seen: most cards repeat a few tags.
+        self._agreed: dict[str, set[str]] = {"tag": set(), "subdeck": set()}
         self._reported: set[tuple[str, str, str]] = set()
 
-    def add(self, card: Card) -> list[Problem]:
+    def add(self, card: CardFacts) -> list[Problem]:
         problems = []
         if card.id:
             # Each card comes here once, so an id seen before is a second card with it.
@@ -182,26 +185,29 @@ class CrossFileChecks:
                 problems.append(Problem(card.file, line, column, "error",
                                         f"card id '{card.id}' is used twice (first at {first[0]}:"
                                         f"{first[1]}); ids must be unique in the deck"))
-        problems += self._spelling("tag", card.tags, card, card.position("tags"))
-        if card.subdeck:
-            problems += self._spelling("subdeck", (card.subdeck,), card, (card.line, card.column))
+        agreed = self._agreed["tag"]
+        for tag in card.tags:
+            if tag not in agreed:
+                problems += self._spelling("tag", tag, card, card.position("tags"))
+        if card.subdeck and card.subdeck not in self._agreed["subdeck"]:
+            problems += self._spelling("subdeck", card.subdeck, card, (card.line, card.column))
         return problems
 
-    def _spelling(self, kind: str, names: tuple[str, ...], card: Card,
-                  place: tuple[int, int]) -> list[Problem]:
+    def _spelling(self, kind: str, name: str, card: CardFacts, place: tuple[int, int]) -> list[Problem]:
         problems = []
         seen = self._spellings[kind]
-        for name in names:
-            parts = name.split("::")
-            for end in range(1, len(parts) + 1):
-                prefix = "::".join(parts[:end])
-                spelling, file, line = seen.setdefault(prefix.casefold(), (prefix, card.file, place[0]))
-                if spelling == prefix or (kind, prefix, card.file) in self._reported:
-                    continue
-                self._reported.add((kind, prefix, card.file))
-                problems.append(Problem(card.file, place[0], place[1], "error",
-                                        f"{kind} '{prefix}' differs only in case from '{spelling}' "
-                                        f"({file}:{line}); Anki would merge them: pick one spelling"))
+        parts = name.split("::")
+        for end in range(1, len(parts) + 1):
+            prefix = "::".join(parts[:end])
+            spelling, file, line = seen.setdefault(prefix.casefold(), (prefix, card.file, place[0]))
+            if spelling == prefix or (kind, prefix, card.file) in self._reported:
+                continue
+            self._reported.add((kind, prefix, card.file))
+            problems.append(Problem(card.file, place[0], place[1], "error",
+                                    f"{kind} '{prefix}' differs only in case from '{spelling}' "
+                                    f"({file}:{line}); Anki would merge them: pick one spelling"))
+        if not problems:
+            self._agreed[kind].add(name)
         return problems
 
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind, LintConfig
+from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, LintConfig
 from studycards.problems import Problem
 
 
@@ -33,7 +33,7 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EarlierCard:
     """What the deck-wide rules remember of a card: enough to name it, not the card itself."""
 
@@ -46,8 +46,8 @@ class EarlierCard:
 # Stable hashes of a card's prompt words and answer words: see prompt_signature.
 Signature = tuple[int, int]
 CardCheck = Callable[[Card, Deck, LintConfig], Iterator[Finding]]
-# A deck-wide rule sees a card and the earlier card whose prompt has the same content words.
-PairCheck = Callable[[Card, EarlierCard], Iterator[Finding]]
+# A deck-wide rule sees a card's facts and the earlier card whose prompt has the same content words.
+PairCheck = Callable[[CardFacts, EarlierCard], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ def vague_opener(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding
         yield Finding("q", "vague question; ask for one precise fact with one right answer")
 
 
-def near_duplicate(card: Card, earlier: EarlierCard) -> Iterator[Finding]:
+def near_duplicate(card: CardFacts, earlier: EarlierCard) -> Iterator[Finding]:
     """Two near-identical questions interfere in memory: merge them or make them differ.
 
     Questions count as near-identical when they have the same content words,
@@ -293,7 +293,7 @@ def near_duplicate(card: Card, earlier: EarlierCard) -> Iterator[Finding]:
                                          f"({earlier.file}:{earlier.line}); merge them or make them differ")
 
 
-def conflicting_answers(card: Card, earlier: EarlierCard) -> Iterator[Finding]:
+def conflicting_answers(card: CardFacts, earlier: EarlierCard) -> Iterator[Finding]:
     """The same question with two different answers teaches that both are right.
 
     Passes: one card per question.
@@ -346,11 +346,11 @@ class DeckWideLint:
                        if rule.pair_check is not None and rule.id not in deck.lint.disabled]
         self._first: dict[int, EarlierCard] = {}
 
-    def add(self, card: Card, signature: Signature | None) -> list[Problem]:
-        """Check a card whose ``prompt_signature`` is ``signature`` against the cards before it."""
-        if not self._rules or signature is None:
+    def add(self, card: CardFacts) -> list[Problem]:
+        """Check a card against the cards before it, by its ``prompt_signature``."""
+        if not self._rules or card.signature is None:
             return []
-        prompt, answer = signature
+        prompt, answer = card.signature
         earlier = self._first.get(prompt)
         if earlier is None:
             self._first[prompt] = EarlierCard(card.id, card.file, card.line, answer)
@@ -383,7 +383,7 @@ def _stable_hash(parts: tuple[str, ...]) -> int:
     return int.from_bytes(digest, "big")
 
 
-def _warning(card: Card, finding: Finding, rule_id: str) -> Problem:
+def _warning(card: Card | CardFacts, finding: Finding, rule_id: str) -> Problem:
     line, column = card.position(finding.key)
     return Problem(card.file, line, column, "warning", finding.message, rule_id)
 
@@ -398,13 +398,12 @@ def rules_markdown() -> str:
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def _prompt_key(card: Card) -> str:
+def _prompt_key(card: CardFacts) -> str:
     return "cloze" if card.kind is Kind.CLOZE else "q"
 
 
-def _answer_signature(card: Card) -> int:
-    signature = prompt_signature(card)
-    return signature[1] if signature else 0
+def _answer_signature(card: CardFacts) -> int:
+    return card.signature[1] if card.signature else 0
 
 
 def _dedent(docstring: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from studycards.cards import Card, Deck, Kind
+from studycards.cards import CardFacts, Deck, Kind
 from studycards.notetypes import schema
 from studycards.package import LATEST_TIMESTAMP
 from studycards.problems import Problem
@@ -153,7 +153,7 @@ class Plan:
                 f"{len(self.removed)} removed since the last build")
 
 
-def kind_change_warning(before: CardEntry, card: Card) -> Problem | None:
+def kind_change_warning(before: CardEntry, card: CardFacts) -> Problem | None:
     """Anki imports a note whose note type changed as a conflict and does not update it."""
     if before.kind == card.kind.value:
         return None

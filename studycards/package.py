@@ -31,7 +31,7 @@ from pathlib import Path
 
 import genanki
 
-from studycards.cards import Card, Deck, Kind, cloze_numbers
+from studycards.cards import Card, CardFacts, Deck, Kind, cloze_numbers
 from studycards.notetypes import NOTE_TYPES
 from studycards.output import BuildError
 from studycards.render import MediaFile, RenderedNote
@@ -63,11 +63,11 @@ def build_timestamp(previous: float | None) -> float:
     return float(int(value))
 
 
-def card_ords(card: Card) -> list[int]:
+def card_ords(card: Card) -> tuple[int, ...]:
     """The template ordinals of the cards Anki makes from this card's note."""
     if card.kind is Kind.CLOZE:
-        return [number - 1 for number in cloze_numbers(card.cloze)]
-    return [0, 1] if card.kind is Kind.REVERSED else [0]
+        return tuple(number - 1 for number in cloze_numbers(card.cloze))
+    return (0, 1) if card.kind is Kind.REVERSED else (0,)
 
 
 def package_fields(note: RenderedNote) -> str:
@@ -107,16 +107,16 @@ class PackageWriter:
             self._connection.close()
             raise BuildError(f"cannot write the package database: {error}") from None
 
-    def add(self, card: Card, guid: str, fields: str, ords: list[int]) -> None:
-        """Add a card's note; ``fields`` and ``ords`` as ``package_fields`` and ``card_ords`` made them."""
+    def add(self, card: CardFacts, fields: str) -> None:
+        """Add a card's note; ``fields`` as ``package_fields`` made them."""
         note_id = next(self._ids)
         sort_field = fields[:fields.find("\x1f")]  # every note type has several fields
-        self._notes.append((note_id, guid, NOTE_TYPES[card.kind].model_id, self._mod, -1,
+        self._notes.append((note_id, card.guid, NOTE_TYPES[card.kind].model_id, self._mod, -1,
                             f" {' '.join(card.tags)} ", fields, sort_field, 0, 0, ""))
         deck_id = self._subdeck_ids.get(card.subdeck)
         if deck_id is None:
             deck_id = self._subdeck_ids[card.subdeck] = self._deck_id(self.deck.full_deck_name(card.subdeck))
-        for ordinal in ords:
+        for ordinal in card.ords:
             self._cards.append((next(self._ids), note_id, deck_id, ordinal, self._mod, -1,
                                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
         if len(self._notes) >= _BATCH:

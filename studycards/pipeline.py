@@ -21,8 +21,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studycards.cache import FileCache
-from studycards.cards import Card, Deck
+from studycards.cache import FileCache, outcome_from_entry
+from studycards.cache import entry_text as cache_entry_text
+from studycards.cards import Card, CardFacts, Deck
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
 from studycards.manifest import card_entry, entry_text
@@ -37,48 +38,56 @@ PARALLEL_MIN_BYTES = 4_000_000
 
 
 @dataclass
-class NoteOutcome:
-    """A card and what each output needs of it, worked out where the card is read.
+class FileOutcome:
+    """What one card file yields: its problems, and each card ready for the deck-wide pass.
 
-    That work happens once per file, in a worker process for a large deck, and is
-    cached, so the deck-wide pass only joins the pieces. A card without an id
-    waits for one (``note`` keeps its rendering until then; the rest is empty).
+    A card with an id comes as its ``CardFacts`` plus the text each output needs of
+    it, made where the file is read (once per file, in a worker process for a large
+    deck, and cached), so the deck-wide pass only checks facts and copies text. A
+    card without an id waits in ``held``, rendered, until the whole deck is read.
     """
 
-    card: Card
-    note: RenderedNote | None = None
-    guid: str = ""
-    fields: str = ""  # the note's fields as the package stores them
-    entry: str = ""  # the manifest's entry, as ``entry_text`` makes it
-    quiz_item: str = ""
-    signature: Signature | None = None
-    ords: list[int] = field(default_factory=list)  # the Anki cards its note makes
-
-
-def note_outcome(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) -> NoteOutcome:
-    card = note.card
-    if not card.id:
-        return NoteOutcome(card, note)
-    guid = note_guid(deck.id, card.id)
-    entry = entry_text(card_entry(deck, note, guid))
-    return NoteOutcome(card, None, guid, package_fields(note), entry, quiz_item(deck, note, media),
-                       prompt_signature(card), card_ords(card))
-
-
-@dataclass
-class FileOutcome:
     display: str
-    notes: list[NoteOutcome]
     problems: list[Problem]
-    media: dict[str, MediaFile]
+    cards: list[CardFacts] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)  # per card: its note's fields as stored
+    entries: list[str] = field(default_factory=list)  # per card: its manifest entry
+    quiz: str = ""  # the cards' quiz items, joined into one piece of the page's JSON
+    held: list[RenderedNote] = field(default_factory=list)
+    media: dict[str, MediaFile] = field(default_factory=dict)
     digest: str = ""  # of the file's bytes, the cache key
 
     @property
     def cacheable(self) -> bool:
         # Media files can change without the YAML changing: such files are always redone.
         # So is a file with a card lacking an id: the build writes the id into it.
-        return (not self.media and all(outcome.note is None for outcome in self.notes)
-                and not any(problem.level == "error" for problem in self.problems))
+        return not self.media and not self.held and not any(
+            problem.level == "error" for problem in self.problems)
+
+
+@dataclass
+class NoteOutputs:
+    """One card with an id, as each output takes it."""
+
+    facts: CardFacts
+    fields: str  # the note's fields as the package stores them
+    entry: str  # the manifest's entry, as ``entry_text`` makes it
+    quiz_item: str
+
+
+def note_outputs(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) -> NoteOutputs:
+    card = note.card
+    assert card.id, "a card gets its outputs once it has an id"
+    guid = note_guid(deck.id, card.id)
+    facts = card_facts(card, guid, prompt_signature(card), card_ords(card))
+    return NoteOutputs(facts, package_fields(note), entry_text(card_entry(deck, note, guid)),
+                       quiz_item(deck, note, media))
+
+
+def card_facts(card: Card, guid: str = "", signature: Signature | None = None,
+               ords: tuple[int, ...] = ()) -> CardFacts:
+    return CardFacts(card.id, card.kind, card.file, card.line, card.column, card.subdeck, card.tags,
+                     card.lint_ignore, card.positions, guid, signature, ords)
 
 
 @dataclass(frozen=True)
@@ -93,19 +102,36 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
     """One card file: read, checked, each card linted and rendered."""
     text, problems = decode(job.data, job.display)
     if text is None:
-        return FileOutcome(job.display, [], problems, {}, job.digest)
+        return FileOutcome(job.display, problems, digest=job.digest)
     node, problems = read_text(text, job.display)
     if node is None:
-        return FileOutcome(job.display, [], problems, {}, job.digest)
+        return FileOutcome(job.display, problems, digest=job.digest)
     cards, problems = check_card_nodes(node, job.display)
     renderer = Renderer(MediaCollector(cards_folder))
-    rendered = []
+    outcome = FileOutcome(job.display, problems, digest=job.digest)
+    quiz_items = []
     for card in cards:
         problems += lint_card(card, deck)
-        rendered.append(render_card(card, deck, renderer, problems))
-    media = renderer.media.files
-    notes = [note_outcome(note, deck, media) for note in rendered]
-    return FileOutcome(job.display, notes, problems, media, job.digest)
+        note = render_card(card, deck, renderer, problems)
+        if not card.id:
+            outcome.held.append(note)
+            continue
+        outputs = note_outputs(note, deck, renderer.media.files)
+        outcome.cards.append(outputs.facts)
+        outcome.fields.append(outputs.fields)
+        outcome.entries.append(outputs.entry)
+        quiz_items.append(outputs.quiz_item)
+    outcome.quiz = ",".join(quiz_items)
+    outcome.media = renderer.media.files
+    return outcome
+
+
+def _process_file_in_worker(job: FileJob, deck: Deck, cards_folder: Path,
+                            key: str | None) -> FileOutcome | str:
+    # A cacheable outcome travels back as its cache entry's text: one string is far quicker
+    # to send between processes than thousands of small objects, and the cache needs it anyway.
+    outcome = process_file(job, deck, cards_folder)
+    return cache_entry_text(outcome, key) if key is not None and outcome.cacheable else outcome
 
 
 def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Path,
@@ -118,20 +144,21 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     parallel = (os.cpu_count() or 1) > 1 and len(files) > 1 and _total_size(files) >= PARALLEL_MIN_BYTES
     pool: ProcessPoolExecutor | None = None
     window = 2 * (os.cpu_count() or 1)
+    key = cache.key if cache is not None else None
     # Each entry: a finished outcome, or one being worked out; and whether it is new (to cache).
-    pending: deque[tuple[FileOutcome | Future[FileOutcome], bool]] = deque()
+    pending: deque[tuple[FileOutcome | Future[FileOutcome | str], FileJob | None]] = deque()
     try:
         for file in files:
             job = _read(file, f"{display}/{file.name}")
             if isinstance(job, FileOutcome):
-                pending.append((job, False))
+                pending.append((job, None))
             elif cache is not None and (cached := cache.get(job.display, job.digest)) is not None:
-                pending.append((cached, False))
+                pending.append((cached, None))
             elif parallel:
                 pool = pool or ProcessPoolExecutor(max_workers=os.cpu_count())
-                pending.append((pool.submit(process_file, job, deck, cards_folder), True))
+                pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key), job))
             else:
-                pending.append((process_file(job, deck, cards_folder), True))
+                pending.append((process_file(job, deck, cards_folder), job))
             while pending and (len(pending) > window or isinstance(pending[0][0], FileOutcome)):
                 yield _finished(*pending.popleft(), cache)
         while pending:
@@ -145,17 +172,23 @@ def _read(file: Path, display: str) -> FileJob | FileOutcome:
     try:
         data = file.read_bytes()
     except OSError as error:
-        return FileOutcome(display, [], [Problem(display, 1, 1, "error",
-                                                 f"cannot read file: {error.strerror}")], {})
+        return FileOutcome(display, [Problem(display, 1, 1, "error", f"cannot read file: {error.strerror}")])
     return FileJob(file, display, data, hashlib.sha256(data).hexdigest())
 
 
-def _finished(outcome: FileOutcome | Future[FileOutcome], new: bool, cache: FileCache | None) -> FileOutcome:
-    if isinstance(outcome, Future):
-        outcome = outcome.result()
-    if new and cache is not None and outcome.cacheable:
-        cache.put(outcome)
-    return outcome
+def _finished(outcome: FileOutcome | Future[FileOutcome | str], job: FileJob | None,
+              cache: FileCache | None) -> FileOutcome:
+    """The outcome of a file; a new one (``job`` given) is cached if it can be."""
+    result = outcome.result() if isinstance(outcome, Future) else outcome
+    if isinstance(result, str):  # a cache entry's text, from a worker
+        assert job is not None and cache is not None, "workers send text only when there is a cache"
+        cache.put_entry(job.display, result)
+        finished = outcome_from_entry(result, cache.key, job.display, job.digest)
+        assert finished is not None, "an entry made by this very program"
+        return finished
+    if job is not None and cache is not None and result.cacheable:
+        cache.put(result)
+    return result
 
 
 def _total_size(files: list[Path]) -> int:

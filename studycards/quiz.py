@@ -25,7 +25,7 @@ import re
 from pathlib import PurePosixPath
 from typing import TextIO
 
-from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind, cloze_numbers
+from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, cloze_numbers
 from studycards.notetypes import STYLESHEET
 from studycards.render import MediaFile, RenderedNote
 
@@ -53,19 +53,22 @@ class QuizWriter:
         self._stream = stream
         self._deck = deck
         self._first = True
-        self._subdecks: set[str] = set()
+        self._subdecks: set[str] = set()  # relative to the deck; "" is the deck itself
         self._tags: set[str] = set()
         self._media: dict[str, MediaFile] = {}
         head, self._tail = _PAGE.split("{data}")
         stream.write(head.format(**_page_parts(deck)))
         stream.write('{"cards":[')
 
-    def add(self, card: Card, item: str, media: dict[str, MediaFile]) -> None:
-        """Add one card's data, as ``quiz_item`` made it."""
+    def add(self, cards: list[CardFacts], items: str, media: dict[str, MediaFile]) -> None:
+        """Add cards' data: their ``quiz_item`` texts joined by commas."""
+        if not cards:
+            return
         self._media.update(media)
-        self._subdecks.add(self._deck.full_deck_name(card.subdeck))
-        self._tags.update(card.tags)
-        self._stream.write(("" if self._first else ",") + item)
+        for card in cards:
+            self._subdecks.add(card.subdeck)
+            self._tags.update(card.tags)
+        self._stream.write(("" if self._first else ",") + items)
         self._first = False
 
     def finish(self, description_html: str, description_media: dict[str, MediaFile]) -> None:
@@ -178,15 +181,14 @@ def data_uri(file: MediaFile) -> str:
     return f"data:{mime};base64,{base64.b64encode(file.data).decode('ascii')}"
 
 
-def _subdeck_options(deck: Deck, full_names: set[str]) -> list[dict[str, str]]:
-    # Relative to the deck, with every parent of a nested subdeck offered too, as Anki's deck
-    # list does; picking a subdeck includes the subdecks below it.
+def _subdeck_options(deck: Deck, subdecks: set[str]) -> list[dict[str, str]]:
+    # Every parent of a nested subdeck is offered too, as Anki's deck list does; picking a
+    # subdeck includes the subdecks below it.
     prefix = f"{deck.name}::"
     names: set[str] = set()
-    for full_name in full_names:
-        if full_name.startswith(prefix):
-            parts = full_name[len(prefix):].split("::")
-            names.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
+    for subdeck in subdecks - {""}:
+        parts = subdeck.split("::")
+        names.update("::".join(parts[:end]) for end in range(1, len(parts) + 1))
     return [{"value": prefix + name, "label": name} for name in sorted(names, key=_by_name)]
 
 

@@ -68,7 +68,8 @@ def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
         elif damage == "stale-key":
             entry.write_text(text.replace('"key":"', '"key":"0', 1), encoding="utf-8")
         else:
-            entry.write_text(text.replace('"notes":[[', '"notes":[[[]],[', 1), encoding="utf-8")
+            entry.write_text(text.replace('"cards":[[', '"cards":[[[]],[', 1), encoding="utf-8")
+        assert entry.read_bytes() != text.encode("utf-8"), "the entry was damaged"
     assert build(cards, tmp_path / "out") == cold
 
 
