@@ -40,7 +40,7 @@ from studycards.output import BuildError, Staging, sweep_stale
 from studycards.package import PackageWriter, build_timestamp, write_zip
 from studycards.pipeline import FileOutcome, card_facts, note_outputs, process_folder
 from studycards.problems import Problem
-from studycards.quiz import QuizWriter
+from studycards.quiz import QuizWriter, quiz_json
 from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer, origin, render_description
 
 Mode = Literal["build", "check", "plan"]
@@ -180,7 +180,7 @@ class _Run:
         fields = {**note.fields, "Origin": origin(card)}
         outputs = note_outputs(RenderedNote(card, fields, note.choices), self.deck, media)
         self.add(FileOutcome(card.file, [], [outputs.facts], [outputs.fields], [outputs.entry],
-                             outputs.quiz_item, media=media))
+                             quiz_json([outputs.quiz_data]), media=media))
         return insertion
 
 
@@ -216,10 +216,10 @@ class _Outputs:
 
     def add(self, outcome: FileOutcome) -> None:
         assert self.package is not None, "opened before the first card"
-        package, manifest = self.package, self.manifest
-        for card, fields, entry in zip(outcome.cards, outcome.fields, outcome.entries, strict=True):
+        package = self.package
+        for card, fields in zip(outcome.cards, outcome.fields, strict=True):
             package.add(card, fields)
-            manifest.add(card.id, entry)
+        self.manifest.add([card.id for card in outcome.cards], outcome.entries)
         self.quiz.add(outcome.cards, outcome.quiz, outcome.media)
         self.media.update(outcome.media)
 

@@ -18,6 +18,7 @@ and a card silences a rule for itself with ``lint-ignore: [long-answer]``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterator
@@ -78,12 +79,15 @@ _STOP_WORDS = frozenset({
 _QA_KINDS = frozenset({Kind.BASIC, Kind.REVERSED, Kind.TYPED, Kind.CHOICE})
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
+# Several rules, and the prompt signature, split the same question and answer into words.
+@functools.lru_cache(maxsize=64)
+def words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.casefold()))
 
 
-def content_words(text: str) -> list[str]:
-    return [word for word in words(text) if word not in _STOP_WORDS]
+@functools.lru_cache(maxsize=64)
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(word for word in words(text) if word not in _STOP_WORDS)
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -188,8 +192,8 @@ def answer_in_question(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
     """
     if card.kind not in (Kind.BASIC, Kind.TYPED):
         return
-    answer = set(content_words(card.answer))
-    if answer and answer <= set(content_words(card.question)):
+    answer = content_words(card.answer)
+    if answer and answer <= content_words(card.question):
         yield Finding("a", "the question already contains the answer's words; reword it so the "
                            "answer is not given away")
 
@@ -327,11 +331,18 @@ def lint_card(card: Card, deck: Deck) -> list[Problem]:
     """The warnings of the one-card rules, under the deck's settings and the card's lint-ignore."""
     config = deck.lint
     problems = []
-    for rule in RULES:
-        if rule.card_check is not None and rule.id not in config.disabled and rule.id not in card.lint_ignore:
-            for finding in rule.card_check(card, deck, config):
-                problems.append(_warning(card, finding, rule.id))
+    for rule_id, card_check in _card_checks(config.disabled):
+        if rule_id not in card.lint_ignore:
+            for finding in card_check(card, deck, config):
+                problems.append(_warning(card, finding, rule_id))
     return problems
+
+
+@functools.lru_cache(maxsize=8)
+def _card_checks(disabled: frozenset[str]) -> list[tuple[str, CardCheck]]:
+    """The one-card rules a deck has on; worked out once, not for every card."""
+    return [(rule.id, rule.card_check) for rule in RULES
+            if rule.card_check is not None and rule.id not in disabled]
 
 
 class DeckWideLint:
@@ -370,11 +381,11 @@ def prompt_signature(card: Card) -> Signature | None:
     """
     if card.kind is Kind.REVERSED:
         return None  # a reversed card's prompt is a term, often legitimately shared
-    key = sorted(set(content_words(card.prompt_text)))
+    key = sorted(content_words(card.prompt_text))
     if not key:
         return None
     prompt = _stable_hash(("cloze" if card.kind is Kind.CLOZE else "q", *key))
-    answer = _stable_hash(tuple(words(card.answer if card.kind is not Kind.CLOZE else card.cloze)))
+    answer = _stable_hash(words(card.answer if card.kind is not Kind.CLOZE else card.cloze))
     return prompt, answer
 
 

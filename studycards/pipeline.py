@@ -29,7 +29,7 @@ from studycards.lint import Signature, lint_card, prompt_signature
 from studycards.manifest import card_entry, entry_text
 from studycards.package import card_ords, note_guid, package_fields
 from studycards.problems import Problem
-from studycards.quiz import quiz_item
+from studycards.quiz import quiz_data, quiz_json
 from studycards.reader import decode, read_text
 from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer, render_card
 
@@ -52,7 +52,7 @@ class FileOutcome:
     cards: list[CardFacts] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)  # per card: its note's fields as stored
     entries: list[str] = field(default_factory=list)  # per card: its manifest entry
-    quiz: str = ""  # the cards' quiz items, joined into one piece of the page's JSON
+    quiz: str = ""  # the cards' data for the quiz page, as ``quiz_json`` makes it
     held: list[RenderedNote] = field(default_factory=list)
     media: dict[str, MediaFile] = field(default_factory=dict)
     digest: str = ""  # of the file's bytes, the cache key
@@ -72,7 +72,7 @@ class NoteOutputs:
     facts: CardFacts
     fields: str  # the note's fields as the package stores them
     entry: str  # the manifest's entry, as ``entry_text`` makes it
-    quiz_item: str
+    quiz_data: dict[str, object]
 
 
 def note_outputs(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) -> NoteOutputs:
@@ -81,7 +81,7 @@ def note_outputs(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) ->
     guid = note_guid(deck.id, card.id)
     facts = card_facts(card, guid, prompt_signature(card), card_ords(card))
     return NoteOutputs(facts, package_fields(note), entry_text(card_entry(deck, note, guid)),
-                       quiz_item(deck, note, media))
+                       quiz_data(deck, note, media))
 
 
 def card_facts(card: Card, guid: str = "", signature: Signature | None = None,
@@ -109,7 +109,7 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
     cards, problems = check_card_nodes(node, job.display)
     renderer = Renderer(MediaCollector(cards_folder))
     outcome = FileOutcome(job.display, problems, digest=job.digest)
-    quiz_items = []
+    quiz_data = []
     for card in cards:
         problems += lint_card(card, deck)
         note = render_card(card, deck, renderer, problems)
@@ -120,8 +120,8 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
         outcome.cards.append(outputs.facts)
         outcome.fields.append(outputs.fields)
         outcome.entries.append(outputs.entry)
-        quiz_items.append(outputs.quiz_item)
-    outcome.quiz = ",".join(quiz_items)
+        quiz_data.append(outputs.quiz_data)
+    outcome.quiz = quiz_json(quiz_data)
     outcome.media = renderer.media.files
     return outcome
 

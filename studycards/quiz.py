@@ -42,6 +42,8 @@ _SOUND_TAG = re.compile(r"\[sound:([^\]]+)\]")
 
 # What JSON may hold but an HTML script element may not: "</script" or "<!--" would end or
 # confuse it, and U+2028/U+2029 end a line in older JavaScript engines.
+# Made once: json.dumps would make an encoder for every card.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                  "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -61,7 +63,7 @@ class QuizWriter:
         stream.write('{"cards":[')
 
     def add(self, cards: list[CardFacts], items: str, media: dict[str, MediaFile]) -> None:
-        """Add cards' data: their ``quiz_item`` texts joined by commas."""
+        """Add cards' data, as ``quiz_json`` made it."""
         if not cards:
             return
         self._media.update(media)
@@ -79,7 +81,7 @@ class QuizWriter:
             "subdecks": _subdeck_options(self._deck, self._subdecks),
             "tags": _tag_options(self._tags),
         }
-        text = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+        text = _COMPACT_JSON.encode(rest)
         self._stream.write("]," + escape_json_for_script(text[1:]))
         self._stream.write(self._tail.format(**_page_parts(self._deck)))
 
@@ -108,13 +110,16 @@ def escape_json_for_script(text: str) -> str:
     return text
 
 
-def quiz_item(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> str:
-    """One card's data for the page, as JSON text safe inside its script element."""
-    text = json.dumps(_card_data(deck, note, media), ensure_ascii=False, separators=(",", ":"))
-    return escape_json_for_script(text)
+def quiz_json(cards_data: list[dict[str, object]]) -> str:
+    """Cards' data for the page (``quiz_data``), as JSON text safe inside its script element.
+
+    The cards come without the brackets of a list, so the pieces of several files join with commas.
+    """
+    return escape_json_for_script(_COMPACT_JSON.encode(cards_data)[1:-1])
 
 
-def _card_data(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> dict[str, object]:
+def quiz_data(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> dict[str, object]:
+    """One card's data for the page: what it shows and how to filter it."""
     card = note.card
     fields = {name: embed_media(value, media) for name, value in note.fields.items()}
     correct = next((index for index, choice in enumerate(card.choices) if choice == card.answer), -1)
@@ -161,6 +166,8 @@ def cloze_side(text: str, number: int, back: bool) -> str:
 
 def embed_media(field_html: str, media: dict[str, MediaFile]) -> str:
     """The field with each bundled image's file name replaced by its data: URI."""
+    if not media:
+        return field_html
     def replace(match: re.Match[str]) -> str:
         file = media.get(match.group(1))
         return data_uri(file) if file else match.group(1)

@@ -168,11 +168,17 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
     """Fold the parser's events into nodes, stopping at the first problem.
 
     This loop runs once per event of every file, so it is written for speed:
-    one type test per event, and the 0-based marks made 1-based inline (as
-    in ``_mark``, the other place that converts them).
+    the event classes are local names, a scalar (the most common event) is
+    tested first, and the 0-based marks are made 1-based inline (as in
+    ``_mark``, the other place that converts them).
     """
+    scalar_event, alias_event, document_start = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    control_character = _CONTROL_CHARACTER.search
     root: Node | None = None
     containers: list[Mapping | Sequence] = []
+    parent: Mapping | Sequence | None = None  # the innermost open container
     # Per open mapping: the key waiting for its value, and the keys seen so far.
     pending: list[Scalar | None] = []
     seen: list[dict[str, Scalar]] = []
@@ -180,78 +186,83 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
     for event in events:
         kind = type(event)
         node: Node
-        if kind is yaml.ScalarEvent:
+        if kind is scalar_event:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 return None, _refused(event, path)
-            start, end = event.start_mark, event.end_mark
+            value = event.value
             # Only a double-quoted scalar can spell a control character as an escape; the raw
             # text was searched for them before parsing.
-            control = event.style == '"' and _CONTROL_CHARACTER.search(event.value)
-            if control:
+            if event.style == '"' and control_character(value):
                 # Written as an escape ("\x1f", "\0"): as harmful in a field as typed raw.
-                return None, _problem(event, path, f"control character U+{ord(control.group()):04X} is "
+                character = control_character(value).group()  # type: ignore[union-attr]
+                return None, _problem(event, path, f"control character U+{ord(character):04X} is "
                                                    "not allowed in text, not even as an escape")
-            node = Scalar(event.value, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            start, end = event.start_mark, event.end_mark
+            node = Scalar(value, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            if parent is None:
+                root = node
+            elif type(parent) is Sequence:
+                parent.items.append(node)
+            else:
+                key = pending[-1]
+                if key is not None:
+                    parent.entries.append((key, node))  # type: ignore[union-attr]
+                    pending[-1] = None
+                    continue
+                if value == "<<":
+                    return None, _problem(event, path, "merge keys (<<) are not supported: "
+                                                       "write the keys out")
+                keys = seen[-1]
+                first = keys.get(value)
+                if first is not None:
+                    return None, _problem(event, path, f"key '{value}' is given twice in this mapping "
+                                                       f"(first at line {first.line}); the first value "
+                                                       "would be lost")
+                keys[value] = pending[-1] = node
+            continue
+        if kind is mapping_end or kind is sequence_end:
+            closed = containers.pop()
+            closed.end_line, closed.end_column = event.end_mark.line + 1, event.end_mark.column + 1
+            if kind is mapping_end:
+                pending.pop()
+                seen.pop()
+            parent = containers[-1] if containers else None
+            continue
+        if kind is mapping_start or kind is sequence_start:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 return None, _refused(event, path)
             if len(containers) >= MAX_DEPTH:
                 return None, _problem(event, path, f"nesting is deeper than {MAX_DEPTH} levels")
             start = event.start_mark
             flow = bool(event.flow_style)
-            if kind is yaml.MappingStartEvent:
+            container: Mapping | Sequence
+            if kind is mapping_start:
                 # Marks index characters of the text, with either parser.
                 braced = flow and text[start.index:start.index + 1] == "{"
-                node = Mapping(start.line + 1, start.column + 1, flow, braced)
+                container = Mapping(start.line + 1, start.column + 1, flow, braced)
             else:
-                node = Sequence(start.line + 1, start.column + 1, flow)
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-            closed = containers.pop()
-            closed.end_line, closed.end_column = event.end_mark.line + 1, event.end_mark.column + 1
-            if kind is yaml.MappingEndEvent:
-                pending.pop()
-                seen.pop()
-            continue
-        elif kind is yaml.AliasEvent:
+                container = Sequence(start.line + 1, start.column + 1, flow)
+            if parent is None:
+                root = container
+            elif type(parent) is Sequence:
+                parent.items.append(container)
+            elif pending[-1] is None:
+                return None, _problem(event, path, "a key must be plain text, not a list or mapping")
+            else:
+                parent.entries.append((pending[-1], container))  # type: ignore[union-attr]
+                pending[-1] = None
+            containers.append(container)
+            parent = container
+            if kind is mapping_start:
+                pending.append(None)
+                seen.append({})
+        elif kind is alias_event:
             return None, _refused(event, path)
-        elif kind is yaml.DocumentStartEvent:
+        elif kind is document_start:
             documents += 1
             if documents > 1:
                 return None, _problem(event, path, "only one YAML document is allowed per file; "
                                                    "remove the '---'")
-            continue
-        else:
-            continue
-        # Attach the new node to its parent.
-        if not containers:
-            root = node
-        else:
-            parent = containers[-1]
-            if type(parent) is Sequence:
-                parent.items.append(node)
-            else:
-                key = pending[-1]
-                if key is None:
-                    if type(node) is not Scalar:
-                        return None, _problem(event, path, "a key must be plain text, not a list or mapping")
-                    if node.value == "<<":
-                        return None, _problem(event, path, "merge keys (<<) are not supported: write the "
-                                                           "keys out")
-                    first = seen[-1].get(node.value)
-                    if first is not None:
-                        return None, _problem(event, path, f"key '{node.value}' is given twice in this "
-                                                           f"mapping (first at line {first.line}); the first "
-                                                           "value would be lost")
-                    seen[-1][node.value] = node
-                    pending[-1] = node
-                else:
-                    parent.entries.append((key, node))  # type: ignore[union-attr]
-                    pending[-1] = None
-        if kind is not yaml.ScalarEvent:
-            containers.append(node)  # type: ignore[arg-type]
-            if kind is yaml.MappingStartEvent:
-                pending.append(None)
-                seen.append({})
     return root, None
 
 

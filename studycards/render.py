@@ -114,12 +114,18 @@ class Renderer:
             self._parser = _make_markdown()
         return self._parser
 
-    def text(self, source: str, place: Place, problems: list[Problem]) -> str:
-        """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
+    @staticmethod
+    def plain(source: str) -> str | None:
+        """The HTML of text that holds no Markdown at all (most fields), else ``None``."""
         if not source:
             return ""
-        if not _NEEDS_MARKDOWN.search(source):
-            return escape_html(source)
+        return None if _NEEDS_MARKDOWN.search(source) else escape_html(source)
+
+    def text(self, source: str, place: Place, problems: list[Problem]) -> str:
+        """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
+        html = self.plain(source)
+        if html is not None:
+            return html
         if "\n" in source or _BLOCK_START.match(source):
             tokens = self._markdown.parse(source)
         else:
@@ -138,10 +144,9 @@ class Renderer:
             tokens = tokens[1].children or []
         elif len(tokens) == 1 and tokens[0].type == "inline":
             tokens = tokens[0].children or []
-        html: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
-        html = html.rstrip("\n")
+        rendered: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
         # Anki would play "[sound:...]" typed by an author: only the Audio field may.
-        return html.replace("[sound:", "&#91;sound:")
+        return rendered.rstrip("\n").replace("[sound:", "&#91;sound:")
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
         # markdown-it percent-encodes the target; the file is named as the author wrote it.
@@ -177,7 +182,8 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
                 problems: list[Problem]) -> dict[str, str]:
     """The note's fields by name, in the order of its note type."""
     def text(key: str, value: str) -> str:
-        return renderer.text(value, (card.file, *card.position(key)), problems)
+        html = renderer.plain(value)  # plain text needs no place to report problems at
+        return renderer.text(value, (card.file, *card.position(key)), problems) if html is None else html
 
     common = {
         "Extra": text("extra", card.extra),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycards.checker import check_card_nodes
+from studycards.manifest import CardEntry, entry_text, parse_entry
 from studycards.reader import libyaml_available, read_text
 from tests.conftest import PROJECT, run
 
@@ -81,3 +83,20 @@ def test_fuzz_reader_briefly() -> None:
         assert completed.returncode == 0, completed.stderr[-3000:]
         assert re.search(r"Done \d+ runs in \d+ second", completed.stderr), completed.stderr[-500:]
         assert os.listdir(folder) == []
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(guid=ANY_TEXT, kind=ANY_TEXT, subdeck=ANY_TEXT, file=ANY_TEXT,
+       fields=st.dictionaries(ANY_TEXT, ANY_TEXT, max_size=8))
+def test_manifest_entries_are_the_json_the_manifest_reader_expects(
+        guid: str, kind: str, subdeck: str, file: str, fields: dict[str, str]) -> None:
+    # Entries are put together by hand for speed; they must be byte for byte what json.dumps
+    # writes, and read back as they were.
+    entry = CardEntry(guid, kind, subdeck, file, fields)
+    text = entry_text(entry)
+    assert text == json.dumps({"guid": guid, "kind": kind, "subdeck": subdeck, "file": file,
+                               "fields": fields}, ensure_ascii=False, sort_keys=True)
+    assert parse_entry(text) == entry
