@@ -24,6 +24,7 @@ from typing import Literal, TextIO
 from studycards.cache import CACHE_FOLDER, FileCache
 from studycards.cards import Deck
 from studycards.checker import CrossFileChecks, check_folder
+from studycards.deckindex import DeckIndex
 from studycards.ids import IdInsertion, assign_id, insert_ids
 from studycards.lint import DeckWideLint
 from studycards.manifest import (
@@ -82,12 +83,14 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
     staging = Staging()
     outputs: _Outputs | None = None
+    stack = contextlib.ExitStack()
     try:
         if mode == "build":
             outputs = _Outputs(staging, target, deck, previous)
             outputs.open()
         cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
         run = _Run(result, deck, previous, outputs, read_only=mode != "build")
+        stack.callback(run.index.close)
         held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
         digests: dict[str, str] = {}  # of the files whose cards get ids, as they were read
         for outcome in process_folder(files, display, deck, folder, cache):
@@ -97,6 +100,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             if outcome.held:
                 digests[outcome.display] = outcome.digest
         insertions = [run.add_without_id(note, media) for note, media in held]
+        result.problems += run.finish_checks()
         result.plan = run.plan.finish() if run.plan is not None else None
         renderer = Renderer(MediaCollector(folder))
         description = render_description(deck, renderer, result.problems)
@@ -113,6 +117,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     except OSError as error:  # a write to one of the outputs (disk full, say)
         raise BuildError(f"cannot write to {target.parent.as_posix()}: {error.strerror or error}") from None
     finally:
+        stack.close()
         if outputs is not None:
             outputs.close()
         staging.discard()
@@ -124,17 +129,20 @@ def _check_without_deck(result: Assembly, files: list[Path], display: str, folde
     Warnings wait: the deck's lint settings are unknown until deck.yaml is fixed.
     """
     stand_in = Deck("", "", "", "", f"{display}/deck.yaml")
-    cross = CrossFileChecks()
-    for outcome in process_folder(files, display, stand_in, folder, cache=None):
-        result.problems += [problem for problem in outcome.problems if problem.level == "error"]
-        for card in outcome.cards:
-            result.problems += cross.add(card)
-        for note in outcome.held:
-            result.problems += cross.add(card_facts(note.card))
+    index = DeckIndex()
+    try:
+        cross = CrossFileChecks(index)
+        for outcome in process_folder(files, display, stand_in, folder, cache=None):
+            result.problems += [problem for problem in outcome.problems if problem.level == "error"]
+            result.problems += cross.add(outcome.cards)
+            result.problems += cross.add([card_facts(note.card) for note in outcome.held])
+        result.problems += cross.finish()
+    finally:
+        index.close()
 
 
 class _Run:
-    """The deck-wide state of one run, fed one card at a time."""
+    """The deck-wide state of one run, fed one file at a time."""
 
     def __init__(self, result: Assembly, deck: Deck, previous: Manifest | None,
                  outputs: _Outputs | None, read_only: bool) -> None:
@@ -143,17 +151,17 @@ class _Run:
         self.previous = previous
         self.outputs = outputs
         self.read_only = read_only
-        self.cross = CrossFileChecks()
+        self.index = DeckIndex()
+        self.cross = CrossFileChecks(self.index)
         self.lint = DeckWideLint(deck)
         self.plan = PlanBuilder(previous) if previous is not None else None
 
     def add(self, outcome: FileOutcome) -> None:
         """The cards of one file that have ids: checked against the deck so far, then written."""
-        result, cross, lint, plan = self.result, self.cross, self.lint, self.plan
+        result, plan = self.result, self.plan
         problems = result.problems
+        problems += self.cross.add(outcome.cards)
         for card, entry in zip(outcome.cards, outcome.entries, strict=True):
-            problems += cross.add(card)
-            problems += lint.add(card)
             result.cards += len(card.ords)
             if card.subdeck:
                 result.subdecks.add(card.subdeck)
@@ -173,7 +181,7 @@ class _Run:
     def add_without_id(self, note: RenderedNote, media: dict[str, MediaFile]) -> IdInsertion:
         # Not the id of a card removed since the last build either: its note is still in
         # learners' collections, and a new card must not take over its history.
-        card, insertion = assign_id(note.card, _Taken(self.cross.ids, self.previous))
+        card, insertion = assign_id(note.card, _Taken(self.index, self.previous))
         if self.read_only:
             self.result.problems.append(Problem(card.file, card.line, card.column, "warning",
                                                 "card has no id; a build will write one into this file"))
@@ -182,6 +190,10 @@ class _Run:
         self.add(FileOutcome(card.file, [], [outputs.facts], [outputs.fields], [outputs.entry],
                              quiz_json([outputs.quiz_data]), media=media))
         return insertion
+
+    def finish_checks(self) -> list[Problem]:
+        """The deck-wide checks that need every card: repeated ids and look-alike questions."""
+        return self.cross.finish() + self.lint.problems(self.index)
 
 
 class _Taken:

@@ -29,6 +29,7 @@ from studycards.cards import (
     LintConfig,
     cloze_numbers,
 )
+from studycards.deckindex import DeckIndex
 from studycards.lint import RULE_IDS
 from studycards.problems import Problem
 from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
@@ -162,35 +163,38 @@ class CrossFileChecks:
     a "::" hierarchy: "Speaker::cho" and "speaker::wang" share one parent. Cards
     arrive file by file; each is checked against those before it, so a problem is
     reported at the later card (once per file for a name the file gives every card).
-    Only ids, spellings and places are kept.
+    Only spellings are kept here; the ids are in the deck index.
     """
 
-    def __init__(self) -> None:
-        self.ids: dict[str, tuple[str, int]] = {}  # card id -> file and line of its first card
+    def __init__(self, index: DeckIndex) -> None:
+        self.index = index  # every card so far, for the repeated ids
         # casefolded name -> first spelling, file, line; per kind of name
         self._spellings: dict[str, dict[str, tuple[str, str, int]]] = {"tag": {}, "subdeck": {}}
         # Names whose every level is spelled as first seen: most cards repeat a few tags.
         self._agreed: dict[str, set[str]] = {"tag": set(), "subdeck": set()}
         self._reported: set[tuple[str, str, str]] = set()
 
-    def add(self, card: CardFacts) -> list[Problem]:
+    def add(self, cards: list[CardFacts]) -> list[Problem]:
+        """Take in cards, in deck order; the spellings are checked at once, the ids by ``finish``."""
+        self.index.add(cards)
         problems = []
-        if card.id:
-            # Each card comes here once, so an id seen before is a second card with it.
-            first = self.ids.get(card.id)
-            if first is None:
-                self.ids[card.id] = (card.file, card.position("id")[0])
-            else:
-                line, column = card.position("id")
-                problems.append(Problem(card.file, line, column, "error",
-                                        f"card id '{card.id}' is used twice (first at {first[0]}:"
-                                        f"{first[1]}); ids must be unique in the deck"))
-        agreed = self._agreed["tag"]
-        for tag in card.tags:
-            if tag not in agreed:
-                problems += self._spelling("tag", tag, card, card.position("tags"))
-        if card.subdeck and card.subdeck not in self._agreed["subdeck"]:
-            problems += self._spelling("subdeck", card.subdeck, card, (card.line, card.column))
+        agreed_tags, agreed_subdecks = self._agreed["tag"], self._agreed["subdeck"]
+        for card in cards:
+            for tag in card.tags:
+                if tag not in agreed_tags:
+                    problems += self._spelling("tag", tag, card, card.position("tags"))
+            if card.subdeck and card.subdeck not in agreed_subdecks:
+                problems += self._spelling("subdeck", card.subdeck, card, (card.line, card.column))
+        return problems
+
+    def finish(self) -> list[Problem]:
+        """An error at each card whose id an earlier card has."""
+        problems = []
+        for card, first_file, first_line in self.index.repeated_ids():
+            line, column = card.position("id")
+            problems.append(Problem(card.file, line, column, "error",
+                                    f"card id '{card.id}' is used twice (first at {first_file}:"
+                                    f"{first_line}); ids must be unique in the deck"))
         return problems
 
     def _spelling(self, kind: str, name: str, card: CardFacts, place: tuple[int, int]) -> list[Problem]:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, LintConfig
+from studycards.deckindex import DeckIndex
 from studycards.problems import Problem
 
 
@@ -346,30 +347,26 @@ def _card_checks(disabled: frozenset[str]) -> list[tuple[str, CardCheck]]:
 
 
 class DeckWideLint:
-    """The rules that compare cards across the deck, fed one card at a time.
+    """The rules that compare cards across the deck, asked once every card is in the deck index.
 
-    Only a hash of each prompt's content words and a few facts of its first
-    card are kept, so a deck of any size fits in memory.
+    Each card is compared with the first card whose prompt has the same content
+    words (the same ``prompt_signature``).
     """
 
     def __init__(self, deck: Deck) -> None:
         self._rules = [rule for rule in RULES
                        if rule.pair_check is not None and rule.id not in deck.lint.disabled]
-        self._first: dict[int, EarlierCard] = {}
 
-    def add(self, card: CardFacts) -> list[Problem]:
-        """Check a card against the cards before it, by its ``prompt_signature``."""
-        if not self._rules or card.signature is None:
-            return []
-        prompt, answer = card.signature
-        earlier = self._first.get(prompt)
-        if earlier is None:
-            self._first[prompt] = EarlierCard(card.id, card.file, card.line, answer)
+    def problems(self, index: DeckIndex) -> list[Problem]:
+        if not self._rules:
             return []
         problems = []
-        for rule in self._rules:
-            if rule.id not in card.lint_ignore and rule.pair_check is not None:
-                problems += [_warning(card, finding, rule.id) for finding in rule.pair_check(card, earlier)]
+        for card, (first_id, first_file, first_line, first_answer) in index.look_alikes():
+            earlier = EarlierCard(first_id, first_file, first_line, first_answer)
+            for rule in self._rules:
+                if rule.id not in card.lint_ignore and rule.pair_check is not None:
+                    problems += [_warning(card, finding, rule.id)
+                                 for finding in rule.pair_check(card, earlier)]
         return problems
 
 
@@ -391,7 +388,7 @@ def prompt_signature(card: Card) -> Signature | None:
 
 def _stable_hash(parts: tuple[str, ...]) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return int.from_bytes(digest, "big", signed=True)  # signed: SQLite's integers are
 
 
 def _warning(card: Card | CardFacts, finding: Finding, rule_id: str) -> Problem:
