@@ -258,7 +258,7 @@ class _Outputs:
 
     def _open(self, target: Path) -> TextIO:
         try:
-            stream = self.staging.stage(target).open("w", encoding="utf-8", newline="", buffering=1 << 20)
+            stream = self.staging.stage(target).open("w", encoding="utf-8", newline="")
         except OSError as error:
             raise BuildError(f"cannot write {target}: {error.strerror}") from None
         self._files.append(stream)

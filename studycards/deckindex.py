@@ -34,6 +34,7 @@ CREATE TABLE cards (
 class DeckIndex:
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a private database in a temporary file
+        self._db.execute("PRAGMA cache_size = -512")  # KiB: rows are only appended, then sorted once
         self._db.execute(_SCHEMA)
         self._indexed = False
 

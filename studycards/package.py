@@ -96,6 +96,7 @@ class PackageWriter:
             # A scratch file, renamed into place only once complete: no journal needed.
             self._connection.execute("PRAGMA journal_mode = OFF")
             self._connection.execute("PRAGMA synchronous = OFF")
+            self._connection.execute("PRAGMA cache_size = -512")  # KiB: rows are appended; memory stays flat
             genanki.Package([]).write_to_db(self._connection.cursor(), timestamp, self._ids)
             # Bulk load: the indexes are made once at the end, not kept up to date row by row.
             self._indexes = [sql for (sql,) in self._connection.execute(

@@ -143,10 +143,11 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     """
     parallel = (os.cpu_count() or 1) > 1 and len(files) > 1 and _total_size(files) >= PARALLEL_MIN_BYTES
     pool: ProcessPoolExecutor | None = None
-    window = 2 * (os.cpu_count() or 1)
+    window = (os.cpu_count() or 1) + 1
     key = cache.key if cache is not None else None
-    # Each entry: a finished outcome, or one being worked out; and whether it is new (to cache).
-    pending: deque[tuple[FileOutcome | Future[FileOutcome | str], FileJob | None]] = deque()
+    # Each entry: a finished outcome, or one being worked out; and, when it is new (to cache),
+    # the file's display name and digest (not the job: its bytes need not wait in memory).
+    pending: deque[tuple[FileOutcome | Future[FileOutcome | str], tuple[str, str] | None]] = deque()
     try:
         for file in files:
             job = _read(file, f"{display}/{file.name}")
@@ -156,9 +157,10 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
                 pending.append((cached, None))
             elif parallel:
                 pool = pool or ProcessPoolExecutor(max_workers=os.cpu_count())
-                pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key), job))
+                pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key),
+                                (job.display, job.digest)))
             else:
-                pending.append((process_file(job, deck, cards_folder), job))
+                pending.append((process_file(job, deck, cards_folder), (job.display, job.digest)))
             while pending and (len(pending) > window or isinstance(pending[0][0], FileOutcome)):
                 yield _finished(*pending.popleft(), cache)
         while pending:
@@ -176,17 +178,18 @@ def _read(file: Path, display: str) -> FileJob | FileOutcome:
     return FileJob(file, display, data, hashlib.sha256(data).hexdigest())
 
 
-def _finished(outcome: FileOutcome | Future[FileOutcome | str], job: FileJob | None,
+def _finished(outcome: FileOutcome | Future[FileOutcome | str], new: tuple[str, str] | None,
               cache: FileCache | None) -> FileOutcome:
-    """The outcome of a file; a new one (``job`` given) is cached if it can be."""
+    """The outcome of a file; a new one (``new``: its display name and digest) is cached if it can be."""
     result = outcome.result() if isinstance(outcome, Future) else outcome
     if isinstance(result, str):  # a cache entry's text, from a worker
-        assert job is not None and cache is not None, "workers send text only when there is a cache"
-        cache.put_entry(job.display, result)
-        finished = outcome_from_entry(result, cache.key, job.display, job.digest)
+        assert new is not None and cache is not None, "workers send text only when there is a cache"
+        display, digest = new
+        cache.put_entry(display, result)
+        finished = outcome_from_entry(result, cache.key, display, digest)
         assert finished is not None, "an entry made by this very program"
         return finished
-    if job is not None and cache is not None and result.cacheable:
+    if new is not None and cache is not None and result.cacheable:
         cache.put(result)
     return result
 
