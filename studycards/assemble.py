@@ -46,6 +46,14 @@ from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer,
 
 Mode = Literal["build", "check", "plan"]
 
+# The order in which a build's files land (``Staging.commit``), so that a build killed in
+# between leaves nothing that the next build would read wrongly: first the package, quiz page
+# and cache; then the ids written into the YAML (the package already holds their cards, so a
+# learner who imports it and the next build agree on them); last the manifest, the record of
+# what was built, whose ids a new card must never reuse.
+COMMIT_AFTER_PACKAGE = 1
+COMMIT_LAST = 2
+
 
 @dataclass
 class Assembly:
@@ -223,7 +231,8 @@ class _Outputs:
         """Start the three outputs; ``close`` releases whatever was started, even after a failure."""
         self.database = self.staging.scratch(self.target.parent, ".anki2")
         self.package = PackageWriter(self.database, self.deck, self.timestamp)
-        self.manifest = ManifestWriter(self._open(manifest_path(self.target)), self.deck.id, self.timestamp)
+        self.manifest = ManifestWriter(self._open(manifest_path(self.target), COMMIT_LAST),
+                                       self.deck.id, self.timestamp)
         self.quiz = QuizWriter(self._open(self.target.with_suffix(".html")), self.deck)
 
     def add(self, outcome: FileOutcome) -> None:
@@ -256,9 +265,9 @@ class _Outputs:
             with contextlib.suppress(OSError):  # an unfinished output that is about to be removed
                 file.close()
 
-    def _open(self, target: Path) -> TextIO:
+    def _open(self, target: Path, rank: int = 0) -> TextIO:
         try:
-            stream = self.staging.stage(target).open("w", encoding="utf-8", newline="")
+            stream = self.staging.stage(target, rank).open("w", encoding="utf-8", newline="")
         except OSError as error:
             raise BuildError(f"cannot write {target}: {error.strerror}") from None
         self._files.append(stream)
@@ -285,7 +294,7 @@ def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], digest
                                        "file changed during the build, so its new ids were not "
                                        "written; build again"))
                 continue
-            staging.stage(path).write_bytes(insert_ids(data, file_insertions))
+            staging.stage(path, COMMIT_AFTER_PACKAGE).write_bytes(insert_ids(data, file_insertions))
         except OSError as error:
             raise BuildError(f"cannot write {path}: {error.strerror}") from None
     return skipped

@@ -26,16 +26,16 @@ class Staging:
     """Temporary files for a set of targets, renamed into place together by ``commit``."""
 
     def __init__(self) -> None:
-        self._staged: list[tuple[Path, Path]] = []
+        self._staged: list[tuple[int, Path, Path]] = []  # rank, temporary file, target
         self._scratch: list[Path] = []
         self._created: list[Path] = []  # folders made for the outputs, removed again if left empty
         self._swept: set[Path] = set()
 
-    def stage(self, target: Path) -> Path:
-        """A new temporary file that ``commit`` will rename to ``target``."""
+    def stage(self, target: Path, rank: int = 0) -> Path:
+        """A new temporary file that ``commit`` will rename to ``target``, lower ranks first."""
         path = self.scratch(target.parent, target.suffix)
         self._scratch.remove(path)
-        self._staged.append((path, target))
+        self._staged.append((rank, path, target))
         return path
 
     def scratch(self, folder: Path, suffix: str) -> Path:
@@ -55,15 +55,21 @@ class Staging:
         return Path(name)
 
     def commit(self) -> None:
-        """Rename every staged file over its target, in the order staged."""
+        """Rename every staged file over its target: by rank, then in the order staged.
+
+        A build killed halfway through leaves some targets renamed and some not; the
+        ranks decide which combinations can be left (see ``assemble``).
+        """
+        self._staged.sort(key=lambda staged: staged[0])  # stable: same rank, order staged
         while self._staged:
-            path, target = self._staged.pop(0)
+            _, path, target = self._staged[0]
             replace_file(path, target)
+            self._staged.pop(0)  # only now: a file that failed to land is still discarded
         self._created.clear()  # they hold the outputs now
         self.discard()
 
     def discard(self) -> None:
-        for path, _ in self._staged:
+        for _, path, _ in self._staged:
             path.unlink(missing_ok=True)
         self._staged.clear()
         for path in self._scratch:

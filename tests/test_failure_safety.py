@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
+from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
+from studycards.output import BuildError, Staging
 from tests.bench import generate
 from tests.conftest import PROJECT, import_package, run
 from tests.test_bad_input import without_permission_override
@@ -148,3 +150,21 @@ def test_full_disk(tmp_path: Path) -> None:
     assert (tmp_path / "dist" / "deck.apkg").read_bytes() == package
     assert sorted(path.name for path in (tmp_path / "dist").iterdir()) == [
         ".studycards-cache", "deck.apkg", "deck.html", "deck.manifest.json"]
+
+
+def test_the_package_lands_first_and_the_manifest_last(tmp_path: Path) -> None:
+    # A build killed while renaming its files into place must not leave a manifest that
+    # records ids the package and the YAML do not hold yet. A target that cannot be replaced
+    # (a folder) stops the renaming halfway, as a kill would.
+    staging = Staging()
+    staging.stage(tmp_path / "deck.manifest.json", COMMIT_LAST).write_text("manifest")
+    staging.stage(tmp_path / "cards.yaml", COMMIT_AFTER_PACKAGE).write_text("ids")
+    staging.stage(tmp_path / "deck.apkg").write_text("package")
+    (tmp_path / "cards.yaml").mkdir()
+    (tmp_path / "cards.yaml" / "keep").write_text("")
+    with pytest.raises(BuildError):
+        staging.commit()
+    staging.discard()
+    assert (tmp_path / "deck.apkg").read_text() == "package"
+    assert not (tmp_path / "deck.manifest.json").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cards.yaml", "deck.apkg"]
