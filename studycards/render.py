@@ -34,7 +34,11 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 # What may open a block at the start of a line: indented code, a heading, a quote, a bullet or
 # ordered list item, a thematic break, a fence, a link reference definition, display math.
 _BLOCK_START = re.compile(r"\s|#|>|[-+*](?:\s|$)|(?:[-*_][ \t]*){3,}$|\d{1,9}[.)](?:\s|$)|```|~~~|\[|\\\[")
-_NEEDS_MARKDOWN = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]|^[\s#>+=\-0-9]|\s\Z|\s\s")
+# Tested one at a time (a character anywhere, then the first, the last, two spaces in a row):
+# as one pattern, every alternative would be tried at every character.
+_MARKDOWN_CHARACTER = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]")
+_MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
+_DOUBLE_SPACE = re.compile(r"\s\s")
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,10 @@ class Renderer:
         """The HTML of text that holds no Markdown at all (most fields), else ``None``."""
         if not source:
             return ""
-        return None if _NEEDS_MARKDOWN.search(source) else escape_html(source)
+        if (_MARKDOWN_CHARACTER.search(source) or _MARKDOWN_START.match(source)
+                or source[-1].isspace() or _DOUBLE_SPACE.search(source)):  # isspace() is regex \s
+            return None
+        return escape_html(source)
 
     def text(self, source: str, place: Place, problems: list[Problem]) -> str:
         """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
