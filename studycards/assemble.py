@@ -174,14 +174,13 @@ class _Run:
             if card.subdeck:
                 result.subdecks.add(card.subdeck)
             if plan is not None:
-                before = plan.previous.cards.get(card.id)
+                before = plan.add(card.id, entry)
                 if before is None:
                     result.places[card.id] = f"{card.file}:{card.line}"
                 elif before != entry:  # changed: worth parsing the old entry
                     warning = kind_change_warning(parse_entry(before), card)
                     if warning is not None:
                         problems.append(warning)
-                plan.add(card.id, entry)
         result.notes += len(outcome.cards)
         if self.outputs is not None:
             self.outputs.add(outcome)
@@ -237,9 +236,7 @@ class _Outputs:
 
     def add(self, outcome: FileOutcome) -> None:
         assert self.package is not None, "opened before the first card"
-        package = self.package
-        for card, fields in zip(outcome.cards, outcome.fields, strict=True):
-            package.add(card, fields)
+        self.package.add(outcome.cards, outcome.fields)
         self.manifest.add([card.id for card in outcome.cards], outcome.entries)
         self.quiz.add(outcome.cards, outcome.quiz, outcome.media)
         self.media.update(outcome.media)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
+import os
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,14 +42,22 @@ def program_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _library_versions() -> list[str]:
-    versions = []
-    for name in ("PyYAML", "markdown-it-py", "mdit-py-plugins", "genanki"):
+def _library_files() -> list[str]:
+    """Which copy of each library that reads and renders cards is installed.
+
+    The size and time of each package's ``__init__.py`` change whenever the library
+    is upgraded or reinstalled. Looking them up does not import the libraries, nor
+    ``importlib.metadata``, which would cost a rebuild more than reading its cache.
+    """
+    files = []
+    for name in ("yaml", "markdown_it", "mdit_py_plugins", "genanki"):
+        spec = importlib.util.find_spec(name)
         try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} ?")
-    return versions
+            stat = os.stat(spec.origin) if spec is not None and spec.origin else None
+        except OSError:
+            stat = None
+        files.append(f"{name} {stat.st_size} {stat.st_mtime_ns}" if stat else f"{name} ?")
+    return files
 
 
 class FileCache:
@@ -93,7 +102,7 @@ def cache_key(deck: Deck) -> str:
     identity (in GUIDs and subdeck names), its settings, and the libraries that parse and render."""
     settings = [deck.id, deck.name, deck.source, sorted(deck.lint.disabled),
                 deck.lint.max_answer_words, deck.lint.max_deletions_per_card,
-                list(sys.version_info), _library_versions()]
+                list(sys.version_info), _library_files()]
     return hashlib.sha256((program_fingerprint() + json.dumps(settings)).encode()).hexdigest()
 
 

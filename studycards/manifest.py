@@ -102,17 +102,17 @@ class PlanBuilder:
         self.plan = Plan()
         self._seen: set[str] = set()
 
-    def add(self, card_id: str, text: str) -> None:
-        """Compare a card's entry, as ``entry_text`` made it, with the last build's."""
+    def add(self, card_id: str, text: str) -> str | None:
+        """Compare a card's entry, as ``entry_text`` made it, with the last build's, and return that."""
         self._seen.add(card_id)
         before_text = self.previous.cards.get(card_id)
         plan = self.plan
         if before_text == text:
             plan.unchanged += 1
-            return
+            return before_text
         if before_text is None:
             plan.added.append(card_id)
-            return
+            return None
         before, entry = parse_entry(before_text), parse_entry(text)
         changed = sorted(name for name in {*entry.fields, *before.fields}
                          if entry.fields.get(name) != before.fields.get(name))
@@ -130,6 +130,7 @@ class PlanBuilder:
             plan.moved.append((card_id, "; ".join(moves)))
         if not changed and not moves:
             plan.unchanged += 1
+        return before_text
 
     def finish(self) -> Plan:
         plan = self.plan

@@ -76,6 +76,12 @@ def package_fields(note: RenderedNote) -> str:
     return "\x1f".join(note.fields[field["name"]] for field in model.fields)
 
 
+_MODEL_IDS = {kind: model.model_id for kind, model in NOTE_TYPES.items()}
+# A new card's columns after its usn, as genanki writes them: type, queue, due, ivl, factor,
+# reps, lapses, left, odue, odid, flags, data.
+_NEW_CARD = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
+
+
 class PackageWriter:
     """Notes go into a collection database as they come; ``finish`` adds the decks and packs it."""
 
@@ -108,19 +114,21 @@ class PackageWriter:
             self._connection.close()
             raise BuildError(f"cannot write the package database: {error}") from None
 
-    def add(self, card: CardFacts, fields: str) -> None:
-        """Add a card's note; ``fields`` as ``package_fields`` made them."""
-        note_id = next(self._ids)
-        sort_field = fields[:fields.find("\x1f")]  # every note type has several fields
-        self._notes.append((note_id, card.guid, NOTE_TYPES[card.kind].model_id, self._mod, -1,
-                            f" {' '.join(card.tags)} ", fields, sort_field, 0, 0, ""))
-        deck_id = self._subdeck_ids.get(card.subdeck)
-        if deck_id is None:
-            deck_id = self._subdeck_ids[card.subdeck] = self._deck_id(self.deck.full_deck_name(card.subdeck))
-        for ordinal in card.ords:
-            self._cards.append((next(self._ids), note_id, deck_id, ordinal, self._mod, -1,
-                                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
-        if len(self._notes) >= _BATCH:
+    def add(self, cards: list[CardFacts], fields: list[str]) -> None:
+        """Add cards' notes; each one's ``fields`` as ``package_fields`` made them."""
+        ids, mod, notes, rows = self._ids, self._mod, self._notes, self._cards
+        for card, note_fields in zip(cards, fields, strict=True):
+            note_id = next(ids)
+            sort_field = note_fields[:note_fields.find("\x1f")]  # every note type has several fields
+            notes.append((note_id, card.guid, _MODEL_IDS[card.kind], mod, -1, f" {' '.join(card.tags)} ",
+                          note_fields, sort_field, 0, 0, ""))
+            deck_id = self._subdeck_ids.get(card.subdeck)
+            if deck_id is None:
+                deck_id = self._deck_id(self.deck.full_deck_name(card.subdeck))
+                self._subdeck_ids[card.subdeck] = deck_id
+            for ordinal in card.ords:
+                rows.append((next(ids), note_id, deck_id, ordinal, mod, -1, *_NEW_CARD))
+        if len(notes) >= _BATCH:
             self._flush()
 
     def finish(self, description_html: str) -> None:

@@ -17,7 +17,7 @@ import hashlib
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +142,7 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     so memory does not grow with the deck.
     """
     parallel = (os.cpu_count() or 1) > 1 and len(files) > 1 and _total_size(files) >= PARALLEL_MIN_BYTES
-    pool: ProcessPoolExecutor | None = None
+    pool: Executor | None = None
     window = (os.cpu_count() or 1) + 1
     key = cache.key if cache is not None else None
     # Each entry: a finished outcome, or one being worked out; and, when it is new (to cache),
@@ -156,7 +156,7 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
             elif cache is not None and (cached := cache.get(job.display, job.digest)) is not None:
                 pending.append((cached, None))
             elif parallel:
-                pool = pool or ProcessPoolExecutor(max_workers=os.cpu_count())
+                pool = pool or _process_pool()
                 pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key),
                                 (job.display, job.digest)))
             else:
@@ -168,6 +168,13 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _process_pool() -> Executor:
+    # Imported here: a build that needs no workers (most rebuilds) need not load multiprocessing.
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=os.cpu_count())
 
 
 def _read(file: Path, display: str) -> FileJob | FileOutcome:
