@@ -33,8 +33,8 @@ from studycards.quiz import quiz_data, quiz_json
 from studycards.reader import decode, read_text
 from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer, render_card
 
-# Below this much YAML, starting worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 4_000_000
+# Below this much YAML to work out, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 1_000_000
 
 
 @dataclass
@@ -141,9 +141,14 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     Files are read as they are reached, and only a few outcomes wait at a time,
     so memory does not grow with the deck.
     """
-    parallel = (os.cpu_count() or 1) > 1 and len(files) > 1 and _total_size(files) >= PARALLEL_MIN_BYTES
+    cores = os.cpu_count() or 1
+    # Workers pay off for a lot of work: a first build, or the first after the program changed
+    # (no file found in the cache yet: every file is likely to need work), or many edited files.
+    # A rebuild after a few edits does them here, without starting any.
+    unseen = _total_size(files)  # bytes of the files not reached yet
+    cache_hits = 0
+    missed = 0  # bytes of the files that needed work so far
     pool: Executor | None = None
-    window = (os.cpu_count() or 1) + 1
     key = cache.key if cache is not None else None
     # Each entry: a finished outcome, or one being worked out; and, when it is new (to cache),
     # the file's display name and digest (not the job: its bytes need not wait in memory).
@@ -151,17 +156,23 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     try:
         for file in files:
             job = _read(file, f"{display}/{file.name}")
+            unseen -= len(job.data) if isinstance(job, FileJob) else 0
             if isinstance(job, FileOutcome):
                 pending.append((job, None))
             elif cache is not None and (cached := cache.get(job.display, job.digest)) is not None:
+                cache_hits += 1
                 pending.append((cached, None))
-            elif parallel:
-                pool = pool or _process_pool()
-                pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key),
-                                (job.display, job.digest)))
             else:
-                pending.append((process_file(job, deck, cards_folder), (job.display, job.digest)))
-            while pending and (len(pending) > window or isinstance(pending[0][0], FileOutcome)):
+                missed += len(job.data)
+                work_ahead = missed + (unseen if cache_hits == 0 else 0)
+                if pool is None and cores > 1 and len(files) > 1 and work_ahead >= PARALLEL_MIN_BYTES:
+                    pool = _process_pool()
+                new = (job.display, job.digest)
+                if pool is not None:
+                    pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key), new))
+                else:
+                    pending.append((process_file(job, deck, cards_folder), new))
+            while pending and (len(pending) > cores + 1 or isinstance(pending[0][0], FileOutcome)):
                 yield _finished(*pending.popleft(), cache)
         while pending:
             yield _finished(*pending.popleft(), cache)
