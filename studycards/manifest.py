@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from studycards.cards import CardFacts, Deck, Kind
+from studycards.cards import ID_PATTERN, CardFacts, Deck, Kind
 from studycards.notetypes import schema
 from studycards.package import LATEST_TIMESTAMP
 from studycards.problems import Problem
@@ -201,7 +201,9 @@ def read_manifest(path: Path) -> Manifest | None:
             cards = {}
             for line in lines[1:-2]:
                 key, _, entry = line.removesuffix(",").partition(": ")
-                cards[json.loads(key)] = entry
+                # A card id (letters, digits, "_.-") in quotes needs no JSON decoding.
+                plain = len(key) > 2 and key[0] == key[-1] == '"' and ID_PATTERN.match(key, 1, len(key) - 1)
+                cards[key[1:-1] if plain else json.loads(key)] = entry
         else:
             header = json.loads(text)
             cards = {card_id: json.dumps(item, ensure_ascii=False, sort_keys=True)
