@@ -146,14 +146,16 @@ _KINDS = {kind.value: kind for kind in Kind}
 
 def _facts_to_json(facts: CardFacts) -> list[Any]:
     return [facts.id, facts.kind.value, facts.line, facts.column, facts.subdeck, facts.tags,
-            facts.lint_ignore, [part for position in facts.positions for part in position],
-            facts.guid, facts.signature, facts.ords]
+            facts.lint_ignore, *facts.id_position, *facts.tags_position, *facts.prompt_position,
+            *facts.answer_position, facts.guid, facts.signature, facts.ords]
 
 
 def _facts_from_json(item: list[Any], file: str) -> CardFacts:
-    card_id, kind, line, column, subdeck, tags, lint_ignore, positions, guid, signature, ords = item
+    (card_id, kind, line, column, subdeck, tags, lint_ignore, id_line, id_column, tags_line, tags_column,
+     prompt_line, prompt_column, answer_line, answer_column, guid, signature, ords) = item
     return CardFacts(card_id, _KINDS[kind], file, line, column, subdeck, tuple(tags), tuple(lint_ignore),
-                     tuple(zip(positions[::3], positions[1::3], positions[2::3], strict=True)), guid,
+                     (id_line, id_column), (tags_line, tags_column), (prompt_line, prompt_column),
+                     (answer_line, answer_column), guid,
                      None if signature is None else (signature[0], signature[1]), tuple(ords))
 
 

@@ -138,7 +138,10 @@ class Card:
     id_slot: IdSlot | None = None
 
     def position(self, key: str) -> tuple[int, int]:
-        return key_position(self.positions, key, self.line, self.column)
+        for name, line, column in self.positions:
+            if name == key:
+                return line, column
+        return self.line, self.column
 
     @property
     def file_name(self) -> str:
@@ -151,20 +154,13 @@ class Card:
         return self.cloze if self.kind is Kind.CLOZE else self.question
 
 
-def key_position(positions: Positions, key: str, line: int, column: int) -> tuple[int, int]:
-    """Where ``key`` stands among a card's ``positions``; the card's own place if it is absent."""
-    for name, key_line, key_column in positions:
-        if name == key:
-            return key_line, key_column
-    return line, column
-
-
 class CardFacts(NamedTuple):
     """What the deck-wide pass needs of a card: its identity and places, none of its text.
 
     Cards are read, checked and rendered file by file (possibly in another
     process, or taken from the cache); only these facts travel on to the
-    checks that compare cards across the deck, so they stay small.
+    checks that compare cards across the deck, so they stay small. The places
+    are those of the keys a deck-wide problem can point at.
     """
 
     id: str
@@ -175,13 +171,25 @@ class CardFacts(NamedTuple):
     subdeck: str
     tags: tuple[str, ...]
     lint_ignore: tuple[str, ...]
-    positions: Positions
+    id_position: tuple[int, int]
+    tags_position: tuple[int, int]
+    prompt_position: tuple[int, int]  # of "q", or of "cloze" for a cloze card
+    answer_position: tuple[int, int]
     guid: str = ""  # of its note; empty until the card has an id
     signature: tuple[int, int] | None = None  # as ``lint.prompt_signature`` makes it
     ords: tuple[int, ...] = ()  # the template ordinals of the cards Anki makes from its note
 
     def position(self, key: str) -> tuple[int, int]:
-        return key_position(self.positions, key, self.line, self.column)
+        """Where the card's ``key`` is ("id", "tags", "q", "cloze" or "a"); else the card's own place."""
+        if key == "id":
+            return self.id_position
+        if key == "tags":
+            return self.tags_position
+        if key in ("q", "cloze"):
+            return self.prompt_position
+        if key == "a":
+            return self.answer_position
+        return self.line, self.column
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,8 @@ class DeckIndex:
     def add(self, cards: Iterable[CardFacts]) -> None:
         self._db.executemany(
             "INSERT INTO cards VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(card.id, card.kind.value, card.file, card.line, *card.position("id"),
-              *(card.signature or (None, None)),
-              *card.position("cloze" if card.kind is Kind.CLOZE else "q"), *card.position("a"),
+            [(card.id, card.kind.value, card.file, card.line, *card.id_position,
+              *(card.signature or (None, None)), *card.prompt_position, *card.answer_position,
               " ".join(card.lint_ignore))
              for card in cards if card.id])
 
@@ -94,12 +93,9 @@ _LATER_COLUMNS = _LATER.count(",") + 1
 
 def _facts(row: tuple[Any, ...]) -> CardFacts:
     """The facts of a card as the index holds them: enough to report a problem at it."""
-    (card_id, kind_name, file, line, id_line, id_column, prompt, answer, prompt_line, prompt_column,
+    (card_id, kind, file, line, id_line, id_column, prompt, answer, prompt_line, prompt_column,
      answer_line, answer_column, lint_ignore) = row
-    kind = _KINDS[kind_name]
-    positions = (("id", id_line, id_column),
-                 ("cloze" if kind is Kind.CLOZE else "q", prompt_line, prompt_column),
-                 ("a", answer_line, answer_column))
     signature = None if prompt is None else (prompt, answer)
-    return CardFacts(card_id, kind, file, line, 0, "", (), tuple(lint_ignore.split()), positions,
-                     signature=signature)
+    return CardFacts(card_id, _KINDS[kind], file, line, 0, "", (), tuple(lint_ignore.split()),
+                     (id_line, id_column), (line, 0), (prompt_line, prompt_column),
+                     (answer_line, answer_column), signature=signature)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from studycards.cache import FileCache, outcome_from_entry
 from studycards.cache import entry_text as cache_entry_text
-from studycards.cards import Card, CardFacts, Deck
+from studycards.cards import Card, CardFacts, Deck, Kind
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
 from studycards.manifest import card_entry, entry_text
@@ -87,7 +87,9 @@ def note_outputs(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) ->
 def card_facts(card: Card, guid: str = "", signature: Signature | None = None,
                ords: tuple[int, ...] = ()) -> CardFacts:
     return CardFacts(card.id, card.kind, card.file, card.line, card.column, card.subdeck, card.tags,
-                     card.lint_ignore, card.positions, guid, signature, ords)
+                     card.lint_ignore, card.position("id"), card.position("tags"),
+                     card.position("cloze" if card.kind is Kind.CLOZE else "q"), card.position("a"),
+                     guid, signature, ords)
 
 
 @dataclass(frozen=True)
