@@ -142,8 +142,9 @@ def _check_without_deck(result: Assembly, files: list[Path], display: str, folde
         cross = CrossFileChecks(index)
         for outcome in process_folder(files, display, stand_in, folder, cache=None):
             result.problems += [problem for problem in outcome.problems if problem.level == "error"]
-            result.problems += cross.add(outcome.cards)
-            result.problems += cross.add([card_facts(note.card) for note in outcome.held])
+            # In file order, cards with ids and without: the first spelling of a name is the one kept.
+            cards = [*outcome.cards, *(card_facts(note.card) for note in outcome.held)]
+            result.problems += cross.add(sorted(cards, key=lambda card: (card.line, card.column)))
         result.problems += cross.finish()
     finally:
         index.close()

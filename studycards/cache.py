@@ -85,6 +85,21 @@ class FileCache:
         with contextlib.suppress(OSError, BuildError):
             self.staging.stage(self._path(display)).write_text(text, encoding="utf-8")
 
+    def made_by_this_program(self) -> bool:
+        """Whether the cache holds an entry of this program and deck: if not, every file needs work.
+
+        One entry is enough to tell a rebuild (most files unchanged) from a first build or the
+        first after the program changed; only its first bytes are read.
+        """
+        prefix = f'{{"key":"{self.key}"'.encode()
+        with contextlib.suppress(OSError):
+            for entry in self.folder.glob("*.json"):
+                with entry.open("rb") as stream:
+                    if stream.read(len(prefix)) == prefix:
+                        return True
+                break
+        return False
+
     def prune(self, displays: list[str]) -> None:
         """Remove the entries of card files that are gone (renamed or deleted)."""
         keep = {self._path(display).name for display in displays}

@@ -201,16 +201,20 @@ class CrossFileChecks:
         problems = []
         seen = self._spellings[kind]
         parts = name.split("::")
+        agreed = True
         for end in range(1, len(parts) + 1):
             prefix = "::".join(parts[:end])
             spelling, file, line = seen.setdefault(prefix.casefold(), (prefix, card.file, place[0]))
-            if spelling == prefix or (kind, prefix, card.file) in self._reported:
+            if spelling == prefix:
+                continue
+            agreed = False
+            if (kind, prefix, card.file) in self._reported:
                 continue
             self._reported.add((kind, prefix, card.file))
             problems.append(Problem(card.file, place[0], place[1], "error",
                                     f"{kind} '{prefix}' differs only in case from '{spelling}' "
                                     f"({file}:{line}); Anki would merge them: pick one spelling"))
-        if not problems:
+        if agreed:  # spelled as first seen at every level: never a problem again
             self._agreed[kind].add(name)
         return problems
 

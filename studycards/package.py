@@ -128,8 +128,9 @@ class PackageWriter:
                 self._subdeck_ids[card.subdeck] = deck_id
             for ordinal in card.ords:
                 rows.append((next(ids), note_id, deck_id, ordinal, mod, -1, *_NEW_CARD))
-        if len(notes) >= _BATCH:
-            self._flush()
+            # Batches end at the same notes whatever the files: the database's bytes depend on it.
+            if len(notes) >= _BATCH:
+                self._flush()  # empties the lists in place
 
     def finish(self, description_html: str) -> None:
         """Write the decks and note types, and close the database."""

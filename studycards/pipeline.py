@@ -145,10 +145,10 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     """
     cores = os.cpu_count() or 1
     # Workers pay off for a lot of work: a first build, or the first after the program changed
-    # (no file found in the cache yet: every file is likely to need work), or many edited files.
-    # A rebuild after a few edits does them here, without starting any.
+    # (every file needs work), or many edited files. A rebuild after a few edits does them
+    # here, without starting any.
+    every_file_needs_work = cache is None or not cache.made_by_this_program()
     unseen = _total_size(files)  # bytes of the files not reached yet
-    cache_hits = 0
     missed = 0  # bytes of the files that needed work so far
     pool: Executor | None = None
     key = cache.key if cache is not None else None
@@ -162,11 +162,10 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
             if isinstance(job, FileOutcome):
                 pending.append((job, None))
             elif cache is not None and (cached := cache.get(job.display, job.digest)) is not None:
-                cache_hits += 1
                 pending.append((cached, None))
             else:
                 missed += len(job.data)
-                work_ahead = missed + (unseen if cache_hits == 0 else 0)
+                work_ahead = missed + (unseen if every_file_needs_work else 0)
                 if pool is None and cores > 1 and len(files) > 1 and work_ahead >= PARALLEL_MIN_BYTES:
                     pool = _process_pool()
                 new = (job.display, job.digest)

@@ -133,3 +133,22 @@ def test_names_differing_in_case_at_any_level(tmp_path: Path) -> None:
         f"{second}:6:11: error: tag 'speaker' differs only in case from 'Speaker' ({first}:2); "
         "Anki would merge them: pick one spelling\n"
         "2 errors; nothing was written\n")
+
+
+def test_with_deck_yaml_broken_names_are_still_checked_in_file_order(tmp_path: Path) -> None:
+    # A card without an id waits for one in a normal build; here it is checked where it stands,
+    # so the first spelling of a tag is the one in the first card.
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("name: No id\n", encoding="utf-8")
+    (cards / "a.yaml").write_text("cards:\n  - q: Which?\n    a: This\n    tags: [Foo]\n"
+                                  "  - id: later\n    q: Where?\n    a: There\n    tags: [foo]\n",
+                                  encoding="utf-8")
+    result = run(str(cards))
+    file = f"{cards.as_posix()}/a.yaml"
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"{file}:8:11: error: tag 'foo' differs only in case from 'Foo' ({file}:4); "
+        "Anki would merge them: pick one spelling\n"
+        f"{cards.as_posix()}/deck.yaml:1:1: error: deck.yaml has no 'id'\n"
+        "2 errors; nothing was written\n")
