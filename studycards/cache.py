@@ -70,20 +70,20 @@ class FileCache:
 
     def get(self, display: str, digest: str) -> FileOutcome | None:
         try:
-            text = self._path(display).read_text(encoding="utf-8")
-        except (OSError, ValueError):
+            data = self._path(display).read_bytes()
+        except OSError:
             return None
-        return outcome_from_entry(text, self.key, display, digest)
+        return outcome_from_entry(data, self.key, display, digest)
 
     def put(self, outcome: FileOutcome) -> None:
-        self.put_entry(outcome.display, entry_text(outcome, self.key))
+        self.put_entry(outcome.display, entry_bytes(outcome, self.key))
 
-    def put_entry(self, display: str, text: str) -> None:
-        """Stage an entry, as ``entry_text`` made it; a cache that cannot be written only costs time later."""
+    def put_entry(self, display: str, data: bytes) -> None:
+        """Stage an entry, as ``entry_bytes`` made it; an entry that cannot be written only costs time."""
         if self.staging is None:
             return
         with contextlib.suppress(OSError, BuildError):
-            self.staging.stage(self._path(display)).write_text(text, encoding="utf-8")
+            self.staging.stage(self._path(display)).write_bytes(data)
 
     def made_by_this_program(self) -> bool:
         """Whether the cache holds an entry of this program and deck: if not, every file needs work.
@@ -121,8 +121,8 @@ def cache_key(deck: Deck) -> str:
     return hashlib.sha256((program_fingerprint() + json.dumps(settings)).encode()).hexdigest()
 
 
-def entry_text(outcome: FileOutcome, key: str) -> str:
-    """A cacheable outcome as an entry: a JSON line of facts, then the outputs' text.
+def entry_bytes(outcome: FileOutcome, key: str) -> bytes:
+    """A cacheable outcome as an entry: a JSON line of facts, then the outputs' text, in UTF-8.
 
     The text goes after the JSON line as it is, not as JSON strings: escaping and
     unescaping megabytes of HTML would cost more than everything else here.
@@ -134,15 +134,16 @@ def entry_text(outcome: FileOutcome, key: str) -> str:
     texts = [outcome.quiz]
     for fields, entry in zip(outcome.fields, outcome.entries, strict=True):
         texts += (fields, entry)
-    return json.dumps(header, ensure_ascii=False, separators=(",", ":")) + "\n" + _SEPARATOR.join(texts)
+    text = json.dumps(header, ensure_ascii=False, separators=(",", ":")) + "\n" + _SEPARATOR.join(texts)
+    return text.encode("utf-8")
 
 
-def outcome_from_entry(text: str, key: str, display: str, digest: str) -> FileOutcome | None:
+def outcome_from_entry(data: bytes, key: str, display: str, digest: str) -> FileOutcome | None:
     """The outcome an entry holds; ``None`` unless it is whole and made for this file and program."""
     from studycards.pipeline import FileOutcome  # pipeline imports this module
 
     try:
-        header_text, _, body = text.partition("\n")
+        header_text, _, body = data.decode("utf-8").partition("\n")
         header = json.loads(header_text)
         if header["key"] != key or header["digest"] != digest or header["display"] != display:
             return None

@@ -21,8 +21,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studycards.cache import FileCache, outcome_from_entry
-from studycards.cache import entry_text as cache_entry_text
+from studycards.cache import FileCache, entry_bytes, outcome_from_entry
 from studycards.cards import Card, CardFacts, Deck, Kind
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
@@ -129,11 +128,11 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
 
 
 def _process_file_in_worker(job: FileJob, deck: Deck, cards_folder: Path,
-                            key: str | None) -> FileOutcome | str:
-    # A cacheable outcome travels back as its cache entry's text: one string is far quicker
+                            key: str | None) -> FileOutcome | bytes:
+    # A cacheable outcome travels back as its cache entry: one string of bytes is far quicker
     # to send between processes than thousands of small objects, and the cache needs it anyway.
     outcome = process_file(job, deck, cards_folder)
-    return cache_entry_text(outcome, key) if key is not None and outcome.cacheable else outcome
+    return entry_bytes(outcome, key) if key is not None and outcome.cacheable else outcome
 
 
 def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Path,
@@ -154,7 +153,7 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     key = cache.key if cache is not None else None
     # Each entry: a finished outcome, or one being worked out; and, when it is new (to cache),
     # the file's display name and digest (not the job: its bytes need not wait in memory).
-    pending: deque[tuple[FileOutcome | Future[FileOutcome | str], tuple[str, str] | None]] = deque()
+    pending: deque[tuple[FileOutcome | Future[FileOutcome | bytes], tuple[str, str] | None]] = deque()
     try:
         for file in files:
             job = _read(file, f"{display}/{file.name}")
@@ -197,12 +196,12 @@ def _read(file: Path, display: str) -> FileJob | FileOutcome:
     return FileJob(file, display, data, hashlib.sha256(data).hexdigest())
 
 
-def _finished(outcome: FileOutcome | Future[FileOutcome | str], new: tuple[str, str] | None,
+def _finished(outcome: FileOutcome | Future[FileOutcome | bytes], new: tuple[str, str] | None,
               cache: FileCache | None) -> FileOutcome:
     """The outcome of a file; a new one (``new``: its display name and digest) is cached if it can be."""
     result = outcome.result() if isinstance(outcome, Future) else outcome
-    if isinstance(result, str):  # a cache entry's text, from a worker
-        assert new is not None and cache is not None, "workers send text only when there is a cache"
+    if isinstance(result, bytes):  # a cache entry, from a worker
+        assert new is not None and cache is not None, "workers send entries only when there is a cache"
         display, digest = new
         cache.put_entry(display, result)
         finished = outcome_from_entry(result, cache.key, display, digest)
