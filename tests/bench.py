@@ -7,7 +7,7 @@ Run by hand (not part of the test suite), from the project folder:
 
 For each size it generates a synthetic deck in the project's format (100
 files, all five kinds, Unicode text) and measures, each in a fresh process
-and each the median of --runs runs:
+and each the median of --runs runs (build, naive and floor take turns):
 
 * build     ``python build.py`` (checks and lint included, as always);
 * naive     what a user would write: ``yaml.safe_load`` each file, one genanki
@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ def floor(cards_folder: Path, out: Path) -> None:
                           templates=[{"name": "Card 1", "qfmt": "{{Q}}", "afmt": "{{A}}"}])
     deck = genanki.Deck(2059400110, "Floor")
     for file in sorted(cards_folder.glob("topic-*.yaml")):
-        depth, card = 0, {}
+        depth, card = 0, dict[str, str]()
         key = None
         for event in yaml.parse(file.read_text(encoding="utf-8"), Loader=yaml.CBaseLoader):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -137,13 +138,20 @@ def measure(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def median_of(runs: int, command: list[str], before: object = None) -> tuple[float, float]:
-    results = []
+def medians(runs: int, commands: dict[str, tuple[list[str], Callable[[], None] | None]]
+            ) -> dict[str, tuple[float, float]]:
+    """Median wall time and peak memory of each command, the commands taking turns run by run.
+
+    Taking turns keeps the ratios fair when the machine's speed drifts during the benchmark.
+    """
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
-        if callable(before):
-            before()
-        results.append(measure(command))
-    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+        for name, (command, before) in commands.items():
+            if before is not None:
+                before()
+            results[name].append(measure(command))
+    return {name: (statistics.median(r[0] for r in runs_), statistics.median(r[1] for r in runs_))
+            for name, runs_ in results.items()}
 
 
 def edit_one_card(file: Path) -> None:
@@ -157,17 +165,15 @@ def bench(size: int, runs: int, work: Path) -> dict[str, tuple[float, float]]:
     python = sys.executable
     out = work / f"deck-{size}" / "dist"
     measure([python, "build.py", "--help"])  # compiles the program's modules, as a first run would
-    results = {
-        "build": median_of(runs, [python, "build.py", str(cards), "--out", str(out / "full.apkg")],
-                           before=lambda: shutil.rmtree(out, ignore_errors=True)),
-        "naive": median_of(runs, [python, __file__, "--naive", str(cards), str(work / "naive.apkg")]),
-        "floor": median_of(runs, [python, __file__, "--floor", str(cards), str(work / "floor.apkg")]),
-    }
+    build = [python, "build.py", str(cards), "--out", str(out / "full.apkg")]
+    results = medians(runs, {
+        "build": (build, lambda: shutil.rmtree(out, ignore_errors=True)),
+        "naive": ([python, __file__, "--naive", str(cards), str(work / "naive.apkg")], None),
+        "floor": ([python, __file__, "--floor", str(cards), str(work / "floor.apkg")], None),
+    })
     # Warm: the previous build's cache is in place; one card changes before each run.
-    measure([python, "build.py", str(cards), "--out", str(out / "full.apkg")])
-    results["rebuild"] = median_of(
-        runs, [python, "build.py", str(cards), "--out", str(out / "full.apkg")],
-        before=lambda: edit_one_card(cards / "topic-042.yaml"))
+    measure(build)
+    results.update(medians(runs, {"rebuild": (build, lambda: edit_one_card(cards / "topic-042.yaml"))}))
     return results
 
 
