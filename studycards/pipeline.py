@@ -1,4 +1,4 @@
-"""Read, check, lint and render the card files one at a time: cached, and in parallel when large.
+"""Read, check, lint and render the card files one at a time: cached, in parallel when there is much to do.
 
 Everything one card file yields depends on that file alone (and on deck.yaml's
 settings), so each file is a unit of work: ``process_file`` turns it into a
@@ -7,7 +7,7 @@ deck-wide checks and writes the outputs as they come, so memory stays flat
 however large the deck.
 
 Unchanged files are not parsed again: their outcome comes from the cache
-(``cache.py``). Large decks are processed on every core.
+(``cache.py``). When many files need work, they are processed on every core.
 """
 
 from __future__ import annotations
