@@ -19,6 +19,7 @@ from studycards.cards import (
     FILE_KEYS,
     ID_PATTERN,
     KIND_KEYS,
+    LINT_KEYS,
     MAX_CLOZE_NUMBER,
     Card,
     CardFacts,
@@ -43,6 +44,9 @@ _KEY_SYNONYMS = {"question": "q", "front": "q", "answer": "a", "back": "a", "tex
                  "tag": "tags", "options": "choices", "choice": "choices", "note": "extra",
                  "notes": "extra", "audio": "sound", "deck": "subdeck", "title": "name"}
 _NODE_NAMES = {Scalar: "text", Mapping: "a mapping", Sequence: "a list"}
+# Each key table by name, and its required keys, made once: every mapping read looks them up.
+_KEY_TABLES = {id(table): ({key.name: key for key in table}, [key.name for key in table if key.required])
+               for table in (DECK_KEYS, FILE_KEYS, CARD_KEYS, LINT_KEYS)}
 
 
 class _Values:
@@ -329,7 +333,7 @@ def _require(values: _Values, key: str, node: Mapping, path: str, problems: list
 def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[Problem],
                 where: str) -> _Values:
     """Check each key's name and type; return the values that passed."""
-    known = {key.name: key for key in keys}
+    known, required = _KEY_TABLES[id(keys)]
     values = _Values()
     for key_node, value in node.entries:
         name = key_node.value
@@ -343,10 +347,9 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
             continue
         values.positions[name] = (value.line, value.column)
         _check_value(spec, value, path, problems, values)
-    for spec in keys:
-        if spec.required and spec.name not in values.positions:
-            problems.append(Problem(path, node.line, node.column, "error",
-                                    f"{where} has no '{spec.name}'"))
+    for name in required:
+        if name not in values.positions:
+            problems.append(Problem(path, node.line, node.column, "error", f"{where} has no '{name}'"))
     return values
 
 

@@ -59,6 +59,7 @@ class Rule:
     id: str
     card_check: CardCheck | None = None
     pair_check: PairCheck | None = None
+    kinds: frozenset[Kind] = frozenset(Kind)  # the kinds of card a ``card_check`` applies to
 
     @property
     def doc(self) -> str:
@@ -102,11 +103,10 @@ def long_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]
 
     Fails: ``a: The two ministers met in Beijing, the Chinese capital, on a Monday in the middle of May 2024``
     """
-    if card.kind in _QA_KINDS:
-        count = len(words(card.answer))
-        if count > config.max_answer_words:
-            yield Finding("a", f"answer has {count} words (limit {config.max_answer_words}); "
-                               "shorten it and move context to 'extra'")
+    count = len(words(card.answer))
+    if count > config.max_answer_words:
+        yield Finding("a", f"answer has {count} words (limit {config.max_answer_words}); "
+                           "shorten it and move context to 'extra'")
 
 
 _SENTENCE_BREAK = re.compile(r"(?<!\b[A-Za-z])[.!?]+[\"'”’)]*\s+[\"'“‘(]*[A-Z0-9]")
@@ -119,7 +119,7 @@ def multi_sentence_answer(card: Card, deck: Deck, config: LintConfig) -> Iterato
 
     Fails: ``a: Seven months. It was also the first visit in six years.``
     """
-    if card.kind in _QA_KINDS and _SENTENCE_BREAK.search(card.answer.strip()):
+    if _SENTENCE_BREAK.search(card.answer.strip()):
         yield Finding("a", "answer has more than one sentence; make one card per fact")
 
 
@@ -135,8 +135,6 @@ def enumeration_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
 
     Fails: ``a: Seoul, Beijing and Tokyo``
     """
-    if card.kind not in _QA_KINDS:
-        return
     answer = card.answer.strip()
     items = len(_LIST_ITEM.findall(answer))
     if items < 3 and ("," in answer or ";" in answer):
@@ -161,7 +159,7 @@ def enumeration_question(card: Card, deck: Deck, config: LintConfig) -> Iterator
 
     Fails: ``q: List the countries at the summit.``
     """
-    if card.kind in _QA_KINDS and _ENUMERATION_QUESTION.search(card.question):
+    if _ENUMERATION_QUESTION.search(card.question):
         yield Finding("q", "question asks for a list; ask for one item per card (or use a cloze "
                            "per item)")
 
@@ -179,8 +177,7 @@ def yes_no_question(card: Card, deck: Deck, config: LintConfig) -> Iterator[Find
     Fails: ``q: Did Wang mention Taiwan?`` / ``a: Yes``
     """
     answer = words(card.answer)
-    if (card.kind in _QA_KINDS and _YES_NO_QUESTION.search(card.question) and answer
-            and answer[0] in ("yes", "no")):
+    if _YES_NO_QUESTION.search(card.question) and answer and answer[0] in ("yes", "no"):
         yield Finding("q", "yes/no question; ask for the fact itself so the answer is not a coin toss")
 
 
@@ -191,8 +188,6 @@ def answer_in_question(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
 
     Fails: ``q: Which Chinese city, Beijing or Shanghai, hosted the talks?`` / ``a: Beijing``
     """
-    if card.kind not in (Kind.BASIC, Kind.TYPED):
-        return
     answer = content_words(card.answer)
     if answer and answer <= content_words(card.question):
         yield Finding("a", "the question already contains the answer's words; reword it so the "
@@ -206,8 +201,6 @@ def cloze_hint_is_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator
 
     Fails: ``cloze: Not a {{c1::zero-sum::zero-sum}} relationship.``
     """
-    if card.kind is not Kind.CLOZE:
-        return
     for match in CLOZE_PATTERN.finditer(card.cloze):
         answer, hint = match.group(2), match.group(3)
         if hint is not None and hint.strip().casefold() == answer.strip().casefold():
@@ -224,8 +217,6 @@ def too_many_deletions(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
 
     Fails: ``cloze: {{c1::Cho}} met {{c1::Wang}} in {{c1::Beijing}}.``
     """
-    if card.kind is not Kind.CLOZE:
-        return
     per_number: dict[str, int] = {}
     for match in CLOZE_PATTERN.finditer(card.cloze):
         per_number[match.group(1)] = per_number.get(match.group(1), 0) + 1
@@ -279,7 +270,7 @@ def vague_opener(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding
 
     Fails: ``q: Tell me about Cho's visit.``
     """
-    if card.kind in _QA_KINDS and _VAGUE_OPENER.search(card.question):
+    if _VAGUE_OPENER.search(card.question):
         yield Finding("q", "vague question; ask for one precise fact with one right answer")
 
 
@@ -311,19 +302,19 @@ def conflicting_answers(card: CardFacts, earlier: EarlierCard) -> Iterator[Findi
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("long-answer", card_check=long_answer),
-    Rule("multi-sentence-answer", card_check=multi_sentence_answer),
-    Rule("enumeration-answer", card_check=enumeration_answer),
-    Rule("enumeration-question", card_check=enumeration_question),
-    Rule("yes-no-question", card_check=yes_no_question),
-    Rule("answer-in-question", card_check=answer_in_question),
+    Rule("long-answer", card_check=long_answer, kinds=_QA_KINDS),
+    Rule("multi-sentence-answer", card_check=multi_sentence_answer, kinds=_QA_KINDS),
+    Rule("enumeration-answer", card_check=enumeration_answer, kinds=_QA_KINDS),
+    Rule("enumeration-question", card_check=enumeration_question, kinds=_QA_KINDS),
+    Rule("yes-no-question", card_check=yes_no_question, kinds=_QA_KINDS),
+    Rule("answer-in-question", card_check=answer_in_question, kinds=frozenset({Kind.BASIC, Kind.TYPED})),
     Rule("near-duplicate", pair_check=near_duplicate),
     Rule("conflicting-answers", pair_check=conflicting_answers),
-    Rule("cloze-hint-is-answer", card_check=cloze_hint_is_answer),
-    Rule("too-many-deletions", card_check=too_many_deletions),
+    Rule("cloze-hint-is-answer", card_check=cloze_hint_is_answer, kinds=frozenset({Kind.CLOZE})),
+    Rule("too-many-deletions", card_check=too_many_deletions, kinds=frozenset({Kind.CLOZE})),
     Rule("missing-source", card_check=missing_source),
     Rule("time-relative", card_check=time_relative),
-    Rule("vague-opener", card_check=vague_opener),
+    Rule("vague-opener", card_check=vague_opener, kinds=_QA_KINDS),
 )
 RULE_IDS = tuple(rule.id for rule in RULES)
 
@@ -332,18 +323,18 @@ def lint_card(card: Card, deck: Deck) -> list[Problem]:
     """The warnings of the one-card rules, under the deck's settings and the card's lint-ignore."""
     config = deck.lint
     problems = []
-    for rule_id, card_check in _card_checks(config.disabled):
+    for rule_id, card_check in _card_checks(config.disabled, card.kind):
         if rule_id not in card.lint_ignore:
             for finding in card_check(card, deck, config):
                 problems.append(_warning(card, finding, rule_id))
     return problems
 
 
-@functools.lru_cache(maxsize=8)
-def _card_checks(disabled: frozenset[str]) -> list[tuple[str, CardCheck]]:
-    """The one-card rules a deck has on; worked out once, not for every card."""
+@functools.lru_cache(maxsize=32)
+def _card_checks(disabled: frozenset[str], kind: Kind) -> list[tuple[str, CardCheck]]:
+    """The one-card rules a deck has on for a kind of card; worked out once, not for every card."""
     return [(rule.id, rule.card_check) for rule in RULES
-            if rule.card_check is not None and rule.id not in disabled]
+            if rule.card_check is not None and rule.id not in disabled and kind in rule.kinds]
 
 
 class DeckWideLint:

@@ -121,8 +121,11 @@ def quiz_json(cards_data: list[dict[str, object]]) -> str:
 def quiz_data(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> dict[str, object]:
     """One card's data for the page: what it shows and how to filter it."""
     card = note.card
-    fields = {name: embed_media(value, media) for name, value in note.fields.items()}
-    correct = next((index for index, choice in enumerate(card.choices) if choice == card.answer), -1)
+    fields, choices = note.fields, note.choices
+    if media:  # most files bundle none: their fields go as they are
+        fields = {name: embed_media(value, media) for name, value in fields.items()}
+        choices = [embed_media(choice, media) for choice in choices]
+    correct = card.choices.index(card.answer) if card.answer in card.choices else -1
     return {
         "id": card.id,
         "kind": card.kind.value,
@@ -133,7 +136,7 @@ def quiz_data(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> di
         "extra": fields["Extra"],
         "source": fields["Source"],
         "audio": sound_html(note.fields["Audio"], media),
-        "choices": [embed_media(choice, media) for choice in note.choices],
+        "choices": choices,
         "correct": correct,
         "items": quiz_items(card, fields),
     }
