@@ -45,8 +45,8 @@ def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     build(cards, tmp_path / "out")
     entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
-    (talks,) = [entry for entry in entries if "talks.yaml" in entry.read_text(encoding="utf-8")[:400]]
-    talks.write_text(talks.read_text(encoding="utf-8").replace("Beijing", "Pyongyang"), encoding="utf-8")
+    (talks,) = [entry for entry in entries if b"talks.yaml" in entry.read_bytes()[:400]]
+    talks.write_bytes(talks.read_bytes().replace(b"Beijing", b"Pyongyang"))  # in the outputs' text
     rebuilt = build(cards, tmp_path / "out")
     assert b"Pyongyang" in rebuilt["deck.html"]
     # Once the file itself changes, its entry no longer matches and the file is read again.
@@ -55,21 +55,24 @@ def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
     assert b"Pyongyang" not in build(cards, tmp_path / "out")["deck.html"]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale-key", "wrong-shape"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale-key", "changed-facts", "cut-texts"])
 def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
     for entry in (tmp_path / "out" / CACHE_FOLDER).iterdir():
-        text = entry.read_text(encoding="utf-8")
+        data = entry.read_bytes()
+        facts = data.index(b"\n") + 1  # the packed facts follow the header line
         if damage == "garbage":
             entry.write_bytes(b"\xff\xfe not a cache entry")
         elif damage == "truncated":
-            entry.write_text(text[: len(text) // 2], encoding="utf-8")
+            entry.write_bytes(data[: len(data) // 2])
         elif damage == "stale-key":
-            entry.write_text(text.replace('"key":"', '"key":"0', 1), encoding="utf-8")
+            entry.write_bytes(data.replace(b'"key":"', b'"key":"0', 1))
+        elif damage == "changed-facts":
+            entry.write_bytes(data[:facts + 5] + bytes([data[facts + 5] ^ 1]) + data[facts + 6:])
         else:
-            entry.write_text(text.replace('"cards":[[', '"cards":[[[]],[', 1), encoding="utf-8")
-        assert entry.read_bytes() != text.encode("utf-8"), "the entry was damaged"
+            entry.write_bytes(data[:data.rindex(b"\x00")])  # one output's text missing
+        assert entry.read_bytes() != data, "the entry was damaged"
     assert build(cards, tmp_path / "out") == cold
 
 
@@ -110,7 +113,7 @@ def test_entries_of_deleted_files_are_removed(tmp_path: Path) -> None:
     build(cards, tmp_path / "out")
     entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
     assert len(entries) == 2
-    assert not any("misc.yaml" in entry.read_text(encoding="utf-8")[:400] for entry in entries)
+    assert not any(b"misc.yaml" in entry.read_bytes()[:400] for entry in entries)
 
 
 def test_workers_start_for_a_first_build_but_not_for_one_edit(tmp_path: Path,
