@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from studycards.pipeline import FileOutcome
 
 CACHE_FOLDER = ".studycards-cache"
+_SUFFIX = ".entry"
 # Between the stored pieces of text. None of them can hold it: the reader refuses NUL, and the
 # JSON pieces escape it.
 _SEPARATOR = "\x00"
@@ -96,7 +97,7 @@ class FileCache:
         """
         prefix = f'{{"key":"{self.key}"'.encode()
         with contextlib.suppress(OSError):
-            for entry in self.folder.glob("*.json"):
+            for entry in self.folder.glob(f"*{_SUFFIX}"):
                 with entry.open("rb") as stream:
                     if stream.read(len(prefix)) == prefix:
                         return True
@@ -104,15 +105,17 @@ class FileCache:
         return False
 
     def prune(self, displays: list[str]) -> None:
-        """Remove the entries of card files that are gone (renamed or deleted)."""
+        """Remove the entries of card files that are gone (renamed or deleted), and any older kind."""
         keep = {self._path(display).name for display in displays}
-        for entry in self.folder.glob("*.json"):
-            if entry.name not in keep:
-                with contextlib.suppress(OSError):
-                    entry.unlink()
+        with contextlib.suppress(OSError):  # no cache folder: nothing to remove
+            for entry in self.folder.iterdir():
+                # Not another build's entry being written (a temporary file).
+                if entry.name not in keep and not entry.name.startswith(".studycards-"):
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
 
     def _path(self, display: str) -> Path:
-        return self.folder / f"{hashlib.sha256(display.encode()).hexdigest()[:24]}.json"
+        return self.folder / f"{hashlib.sha256(display.encode()).hexdigest()[:24]}{_SUFFIX}"
 
 
 def cache_key(deck: Deck) -> str:
