@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studycards.cards import CardFacts, Kind
+from studycards.cards import KIND_BY_VALUE, CardFacts
 from studycards.output import BuildError, Staging
 from studycards.problems import Problem
 
@@ -97,11 +97,10 @@ class FileCache:
         """
         prefix = f'{{"key":"{self.key}"'.encode()
         with contextlib.suppress(OSError):
-            for entry in self.folder.glob(f"*{_SUFFIX}"):
+            entry = next(self.folder.glob(f"*{_SUFFIX}"), None)
+            if entry is not None:
                 with entry.open("rb") as stream:
-                    if stream.read(len(prefix)) == prefix:
-                        return True
-                break
+                    return stream.read(len(prefix)) == prefix
         return False
 
     def prune(self, displays: list[str]) -> None:
@@ -164,7 +163,7 @@ def outcome_from_entry(data: bytes, key: str, display: str, digest: str) -> File
         if hashlib.sha256(facts).hexdigest() != header["facts_sha256"]:
             return None  # cut short, or changed since it was written
         rows, problem_rows = marshal.loads(facts)
-        cards = [CardFacts(row[0], _KINDS[row[1]], display, *row[2:]) for row in rows]
+        cards = [CardFacts(row[0], KIND_BY_VALUE[row[1]], display, *row[2:]) for row in rows]
         problems = [Problem(*row) for row in problem_rows]
         texts = data[end:].decode("utf-8").split(_SEPARATOR)
         if len(texts) != 1 + 2 * len(cards):
@@ -172,9 +171,6 @@ def outcome_from_entry(data: bytes, key: str, display: str, digest: str) -> File
         return FileOutcome(display, problems, cards, texts[1::2], texts[2::2], texts[0], digest=digest)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError):
         return None
-
-
-_KINDS = {kind.value: kind for kind in Kind}
 
 
 def _facts_row(facts: CardFacts) -> tuple[Any, ...]:

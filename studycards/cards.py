@@ -71,6 +71,9 @@ CARD_KEYS: tuple[Key, ...] = (
     Key("lint-ignore", "list", "Lint rules silenced for this card only."),
 )
 
+# A kind from its name in the YAML, a cache entry or the deck index; faster than Kind(name).
+KIND_BY_VALUE = {kind.value: kind for kind in Kind}
+
 # Keys that decide the kind, and those that cannot be combined with each.
 KIND_KEYS = ("cloze", "choices", "reverse", "typed")
 

@@ -14,9 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from studycards.cards import CardFacts, Kind
-
-_KINDS = {kind.value: kind for kind in Kind}
+from studycards.cards import KIND_BY_VALUE, CardFacts
 
 _SCHEMA = """
 CREATE TABLE cards (
@@ -96,6 +94,6 @@ def _facts(row: tuple[Any, ...]) -> CardFacts:
     (card_id, kind, file, line, id_line, id_column, prompt, answer, prompt_line, prompt_column,
      answer_line, answer_column, lint_ignore) = row
     signature = None if prompt is None else (prompt, answer)
-    return CardFacts(card_id, _KINDS[kind], file, line, 0, "", (), tuple(lint_ignore.split()),
+    return CardFacts(card_id, KIND_BY_VALUE[kind], file, line, 0, "", (), tuple(lint_ignore.split()),
                      (id_line, id_column), (line, 0), (prompt_line, prompt_column),
                      (answer_line, answer_column), signature=signature)

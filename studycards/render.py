@@ -131,8 +131,10 @@ class Renderer:
     def text(self, source: str, place: Place, problems: list[Problem]) -> str:
         """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
         html = self.plain(source)
-        if html is not None:
-            return html
+        return self.markdown(source, place, problems) if html is None else html
+
+    def markdown(self, source: str, place: Place, problems: list[Problem]) -> str:
+        """Render text that ``plain`` could not: through markdown-it."""
         if "\n" in source or _BLOCK_START.match(source):
             tokens = self._markdown.parse(source)
         else:
@@ -190,7 +192,7 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
     """The note's fields by name, in the order of its note type."""
     def text(key: str, value: str) -> str:
         html = renderer.plain(value)  # plain text needs no place to report problems at
-        return renderer.text(value, (card.file, *card.position(key)), problems) if html is None else html
+        return renderer.markdown(value, (card.file, *card.position(key)), problems) if html is None else html
 
     common = {
         "Extra": text("extra", card.extra),
