@@ -135,8 +135,11 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
 
 def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | None, list[Problem]]:
     """Parse ``text`` into one node; ``None`` with problems when it cannot."""
+    parser = None
     try:
-        root, problem = _build_tree(yaml.parse(text, Loader=loader or default_loader()), path, text)
+        parser = (loader or default_loader())(text)
+        # As yaml.parse, without its generator: the parser gives None after the last event.
+        root, problem = _build_tree(iter(parser.get_event, None), path, text)
     except yaml.MarkedYAMLError as error:
         return None, [_syntax_problem(error, text, path)]
     except yaml.reader.ReaderError as error:
@@ -144,6 +147,9 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
         return None, [Problem(path, line, column, "error",
                               f"character U+{error.character:04X} is not allowed in YAML"
                               if isinstance(error.character, int) else "unreadable character")]
+    finally:
+        if parser is not None:
+            parser.dispose()
     if problem is not None:
         return None, [problem]
     if root is None:
