@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from studycards.cards import ID_PATTERN, CardFacts, Deck, Kind
 from studycards.notetypes import schema
@@ -29,8 +29,7 @@ _string = json.encoder.encode_basestring
 _NOT_CONTENT = frozenset({"Origin"})
 
 
-@dataclass(frozen=True)
-class CardEntry:
+class CardEntry(NamedTuple):
     guid: str
     kind: str
     subdeck: str
@@ -265,4 +264,9 @@ def _describe_notetype_change(earlier: dict[str, Any], current: dict[str, Any]) 
 
 
 def _hash(text: str) -> str:
+    if not text:
+        return _EMPTY_HASH  # most cards leave several fields empty
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+_EMPTY_HASH = hashlib.sha256(b"").hexdigest()[:16]
