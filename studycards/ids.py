@@ -15,7 +15,7 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Container
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from studycards.cards import CLOZE_PATTERN, Card, IdSlot
 
@@ -39,7 +39,7 @@ def assign_id(card: Card, taken: Container[str]) -> tuple[Card, IdInsertion]:
     """The card with a new id unique among ``taken``, and the insertion that records it."""
     assert card.id_slot is not None, "only a card without an id gets one"
     new_id = unique_id(slug(card.prompt_text), taken)
-    return replace(card, id=new_id), IdInsertion(card.file, new_id, card.id_slot)
+    return card._replace(id=new_id), IdInsertion(card.file, new_id, card.id_slot)
 
 
 def slug(text: str) -> str:
