@@ -263,10 +263,10 @@ def _describe_notetype_change(earlier: dict[str, Any], current: dict[str, Any]) 
     return f"{name}: new model id {current.get('model_id')} (a new note type version)"
 
 
+_EMPTY_HASH = hashlib.sha256(b"").hexdigest()[:16]
+
+
 def _hash(text: str) -> str:
     if not text:
         return _EMPTY_HASH  # most cards leave several fields empty
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-_EMPTY_HASH = hashlib.sha256(b"").hexdigest()[:16]
