@@ -82,6 +82,8 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # short scan instead of a search to the end of the text (nested deletions are not supported).
 CLOZE_PATTERN = re.compile(
     r"\{\{c([0-9]+)::((?:(?!::|\}\}|\{\{).)*)(?:::((?:(?!\}\}|\{\{).)*))?\}\}", re.DOTALL)
+# Where a deletion starts. One that CLOZE_PATTERN does not match whole is unclosed or nested.
+CLOZE_OPENING = re.compile(r"\{\{c[0-9]+::")
 MAX_CLOZE_NUMBER = 65535  # Anki keeps a card's template number in 16 bits
 
 

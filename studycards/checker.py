@@ -14,6 +14,7 @@ from pathlib import Path
 
 from studycards.cards import (
     CARD_KEYS,
+    CLOZE_OPENING,
     CLOZE_PATTERN,
     DECK_KEYS,
     FILE_KEYS,
@@ -283,6 +284,11 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
                                     "cloze text has no deletion: mark one like {{c1::answer}}"))
+        elif text and (unmatched := _unmatched_cloze_opening(text)):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds "
+                                    "another deletion; deletions cannot be nested"))
         elif text and not cloze_numbers(text):
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
@@ -297,6 +303,17 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
     if kind is Kind.CHOICE:
         _check_choices(values, path, problems)
     return kind
+
+
+def _unmatched_cloze_opening(text: str) -> str:
+    """The first "{{cN::" that does not start a whole deletion, else "".
+
+    Anki would make cards of a nested deletion that this program cannot render, and show
+    an unclosed one as plain text: either way the learner gets other cards than intended.
+    """
+    whole = {match.start() for match in CLOZE_PATTERN.finditer(text)}
+    return next((opening.group() for opening in CLOZE_OPENING.finditer(text)
+                 if opening.start() not in whole), "")
 
 
 def _check_choices(values: _Values, path: str, problems: list[Problem]) -> None:

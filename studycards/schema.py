@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studycards.cards import CARD_KEYS, CLOZE_PATTERN, DECK_KEYS, FILE_KEYS, ID_PATTERN, KIND_KEYS, Key
+from studycards.cards import CARD_KEYS, CLOZE_OPENING, DECK_KEYS, FILE_KEYS, ID_PATTERN, KIND_KEYS, Key
 from studycards.lint import RULE_IDS
 
 SCHEMA_FOLDER = Path(__file__).parent / "schemas"
@@ -37,8 +37,8 @@ _TAG = {"type": "string", "pattern": r"^\S+$"}
 # What each key's values must look like beyond its type.
 _REFINED: dict[str, dict[str, Any]] = {
     "id": _ID,
-    # A cloze must hold a deletion: the start of CLOZE_PATTERN, "{{c<number>::".
-    "cloze": {**_TEXT, "type": "string", "pattern": CLOZE_PATTERN.pattern.split("::")[0] + "::"},
+    # A cloze must hold a deletion, "{{c<number>::...}}": the schema checks for its start.
+    "cloze": {**_TEXT, "type": "string", "pattern": CLOZE_OPENING.pattern},
     "tags": {"type": "array", "items": _TAG},
     "choices": {"type": "array", "items": _TEXT, "minItems": 2, "uniqueItems": True},
     "disable": {"type": "array", "items": _RULE},

@@ -19,10 +19,11 @@ SCHEMA_SEES = {
     "deck-missing-name", "flag-not-boolean", "many-problems", "missing-answer", "no-cards-key",
     "tag-with-space", "unknown-key", "wrong-type",
 }
-# Beyond a schema: several files, several keys' values, what a number means, or the YAML itself.
+# Beyond a schema: several files, several keys' values, what a number means, whether deletions
+# close, or the YAML itself.
 CHECKER_ONLY = {
-    "choice-not-an-option", "cloze-numbered-zero", "duplicate-id", "duplicate-key", "empty-folder",
-    "no-card-files", "no-deck-file", "tags-differ-in-case", "yaml-syntax",
+    "choice-not-an-option", "cloze-nested", "cloze-numbered-zero", "duplicate-id", "duplicate-key",
+    "empty-folder", "no-card-files", "no-deck-file", "tags-differ-in-case", "yaml-syntax",
 }
 
 
