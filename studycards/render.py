@@ -21,6 +21,7 @@ from studycards.problems import Problem
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
 MEDIA_FOLDER = "media"
@@ -39,6 +40,8 @@ _BLOCK_START = re.compile(r"\s|#|>|[-+*](?:\s|$)|(?:[-*_][ \t]*){3,}$|\d{1,9}[.)
 _MARKDOWN_CHARACTER = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]")
 _MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
 _DOUBLE_SPACE = re.compile(r"\s\s")
+# Display math written inside a line of text; texmath finds it only where it starts a block.
+_DISPLAY_MATH_IN_LINE = re.compile(r"\\\[(.+?)\\\]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -231,11 +234,30 @@ def _make_markdown() -> MarkdownIt:
     # Entities stay the characters typed: "&lt;" shows as "&lt;", not "<".
     markdown.disable("entity")
     markdown.use(texmath_plugin, delimiters="brackets")
+    markdown.inline.ruler.before("escape", "math_display_in_line", _display_math_in_line)
     markdown.validateLink = _allowed_link  # type: ignore[method-assign]
     markdown.add_render_rule("math_inline", _render_math(r"\(", r"\)"))
+    markdown.add_render_rule("math_display_in_line", _render_math("\\[", "\\]"))
     markdown.add_render_rule("math_block", _render_math("\\[", "\\]", block=True))
     markdown.add_render_rule("math_block_eqno", _render_math("\\[", "\\]", block=True))
     return markdown
+
+
+def _display_math_in_line(state: StateInline, silent: bool) -> bool:
+    """``\\[ ... \\]`` inside a sentence, kept whole for Anki's MathJax, which shows it as display math.
+
+    Without this rule CommonMark would read ``\\[`` as an escaped "[" and drop the
+    backslash, and the formula would show as plain text.
+    """
+    match = _DISPLAY_MATH_IN_LINE.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("math_display_in_line", "math", 0)
+        token.content = match.group(1)
+        token.markup = "\\["
+    state.pos = match.end()
+    return True
 
 
 def _allowed_link(url: str) -> bool:

@@ -104,6 +104,8 @@ def test_math_passes_through_for_mathjax(tmp_path: Path, collection: Collection)
     assert question == ('<div class="question">Which formula gives the area of a circle of radius '
                         "\\(r\\)?</div>")
     assert '<div class="answer"><div>\\[ A = \\pi r^2 \\]</div></div>' in answer
+    # CommonMark alone would read "\[" inside a line as an escaped "[" and drop the backslash.
+    assert '<div class="extra">Inside a sentence, \\[ C = 2 \\pi r \\] stays display math.</div>' in answer
 
 
 def test_cloze_inside_markdown(tmp_path: Path, collection: Collection) -> None:
@@ -168,7 +170,7 @@ def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
     (cards / "media" / "name.wav").unlink()
     result = run(str(cards))
     assert result.code == 1
-    assert result.err == (f"{cards.as_posix()}/rich.yaml:19:12: error: sound 'media/name.wav' does not "
+    assert result.err == (f"{cards.as_posix()}/rich.yaml:20:12: error: sound 'media/name.wav' does not "
                           "exist\n1 error; nothing was written\n")
 
 
