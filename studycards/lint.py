@@ -213,9 +213,9 @@ def too_many_deletions(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
     Counts deletions that share one number, so appear on one card; the limit is
     ``max-deletions-per-card`` (default 2). Different numbers make separate cards.
 
-    Passes: ``cloze: {{c1::Cho}} met {{c2::Wang}} in {{c3::Beijing}}.``
+    Passes: ``cloze: "{{c1::Cho}} met {{c2::Wang}} in {{c3::Beijing}}."``
 
-    Fails: ``cloze: {{c1::Cho}} met {{c1::Wang}} in {{c1::Beijing}}.``
+    Fails: ``cloze: "{{c1::Cho}} met {{c1::Wang}} in {{c1::Beijing}}."``
     """
     per_number: dict[str, int] = {}
     for match in CLOZE_PATTERN.finditer(card.cloze):

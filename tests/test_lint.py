@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from studycards.lint import RULE_IDS, RULES, rules_markdown
+from studycards.reader import Mapping, Scalar, read_text
 from tests.conftest import PROJECT, run
 
 DECK = "id: lint\nname: Lint\nsource: Fixture\n"
@@ -165,6 +167,17 @@ def test_unknown_rule_names_are_errors(tmp_path: Path, monkeypatch: pytest.Monke
 def test_shipped_deck_passes_strict(tmp_path: Path) -> None:
     result = run(str(PROJECT / "cards"), "--lint", "--strict")
     assert (result.code, result.err) == (0, "")
+
+
+def test_rule_examples_are_card_yaml() -> None:
+    # The README shows each rule's examples to be copied into a card file, as they are.
+    snippets = [(rule.id, snippet) for rule in RULES
+                for snippet in re.findall(r"``([a-z]+: .+?)``", rule.doc)]
+    assert len(snippets) >= 2 * len(RULES)
+    for rule_id, snippet in snippets:
+        node, problems = read_text(snippet, "example.yaml")
+        assert problems == [] and isinstance(node, Mapping), (rule_id, snippet, problems)
+        assert isinstance(node.entries[0][1], Scalar), (rule_id, snippet)
 
 
 def test_readme_documents_every_rule() -> None:
