@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -40,6 +41,8 @@ DECK_FILE = "deck.yaml"
 CARD_FILE_SUFFIXES = (".yaml", ".yml")
 
 _FLAG_VALUES = {"true": True, "false": False}
+# In a file name, these would break the lines of a message or of the quiz page.
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 # Names other card tools use, for the did-you-mean of an unknown key.
 _KEY_SYNONYMS = {"question": "q", "front": "q", "answer": "a", "back": "a", "text": "cloze",
                  "tag": "tags", "options": "choices", "choice": "choices", "note": "extra",
@@ -74,17 +77,22 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
                                   "expected a folder of YAML card files, found a file")]
     problems: list[Problem] = []
     deck: Deck | None = None
-    if (folder / DECK_FILE).is_file():
-        deck, deck_problems = check_deck_file(folder / DECK_FILE, deck_path)
+    deck_file = folder / DECK_FILE
+    unusable = _unusable_file(deck_file, folder, DECK_FILE)
+    if unusable:
+        problems.append(Problem(deck_path, 1, 1, "error", unusable))
+    elif deck_file.is_file():
+        deck, deck_problems = check_deck_file(deck_file, deck_path)
         problems += deck_problems
     else:
         problems.append(Problem(deck_path, 1, 1, "error",
                                 "deck.yaml is missing: it names the deck (id, name)"))
     card_files = []
     for file in list_card_files(folder):
-        outside = _leaves_folder(file, folder)
-        if outside:
-            problems.append(Problem(f"{display}/{file.name}", 1, 1, "error", outside))
+        unusable = _unusable_file(file, folder, "card file")
+        if unusable:
+            shown = os.fsencode(file.name).decode("utf-8", "backslashreplace")
+            problems.append(Problem(f"{display}/{shown}", 1, 1, "error", unusable))
         else:
             card_files.append(file)
     if not card_files and deck is not None and not problems:
@@ -446,13 +454,22 @@ def _id_slot(node: Mapping) -> IdSlot:
                   end_line=first_value.end_line, end_column=first_value.end_column)
 
 
-def _leaves_folder(file: Path, folder: Path) -> str:
-    """A message when a card file is a link to somewhere outside the folder."""
-    if not file.is_symlink():
-        return ""
-    target = Path(os.path.realpath(file))
-    if not target.is_relative_to(Path(os.path.realpath(folder))):
-        return "card file is a link that leaves the cards folder; copy the file in instead"
+def _unusable_file(file: Path, folder: Path, what: str) -> str:
+    """Why a file of the cards folder cannot be read as one, else "" (also when it is missing).
+
+    Its name goes into messages, the quiz page and each note's origin, so it must be
+    text; a pipe or a device would never end; a link must stay inside the folder.
+    """
+    try:
+        file.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8; rename the file"
+    if _LINE_BREAKING.search(file.name):
+        return "the file name holds a control character; rename the file"
+    if file.is_symlink() and not Path(os.path.realpath(file)).is_relative_to(Path(os.path.realpath(folder))):
+        return f"{what} is a link that leaves the cards folder; copy the file in instead"
+    if file.exists() and not file.is_file():
+        return f"{what} is not a regular file but a folder, a pipe or a device"
     return ""
 
 

@@ -25,7 +25,8 @@ class Problem:
 
     def __str__(self) -> str:
         suffix = f" ({self.rule})" if self.rule else ""
-        # Messages quote the author's text; a line break in it must not break the line.
-        message = self.message.translate(_VISIBLE)
-        return f"{self.path}:{self.line}:{self.column}: {self.level}: {message}{suffix}"
+        # Messages quote the author's text, and paths hold file names; a line break in
+        # either must not break the line.
+        path, message = self.path.translate(_VISIBLE), self.message.translate(_VISIBLE)
+        return f"{path}:{self.line}:{self.column}: {self.level}: {message}{suffix}"
 

@@ -84,10 +84,14 @@ class MediaCollector:
         if suffix not in allowed:
             return (f"{what} '{reference}' has an unsupported type; use one of "
                     f"{', '.join(sorted(allowed))}")
+        if "\x00" in reference:  # "%00" in a Markdown target: no file system takes it
+            return f"{what} '{reference}' has a NUL character in its name"
         path = self.cards_folder.joinpath(*relative.parts)
         root = self.cards_folder.resolve()
         if not path.resolve().is_relative_to(root):
             return f"{what} '{reference}' leaves the cards folder"
+        if path.exists() and not path.is_file():  # a folder, or a pipe that would never end
+            return f"{what} '{reference}' is not a regular file"
         try:
             data = path.read_bytes()
         except FileNotFoundError:

@@ -72,6 +72,31 @@ def test_symlink_leaving_the_cards_folder_is_refused(tmp_path: Path) -> None:
                           "the cards folder; copy the file in instead\n1 error; nothing was written\n")
 
 
+def test_files_that_cannot_be_card_files(tmp_path: Path) -> None:
+    cards = deck_with(tmp_path, "topic.yaml", b"cards:\n  - id: a\n    q: Which?\n    a: This\n")
+    os.mkfifo(cards / "pipe.yaml")  # reading it would wait for a writer for ever
+    (cards / "folder.yaml").mkdir()
+    (cards / os.fsdecode(b"latin-\xe9.yaml")).write_text("cards: []\n", encoding="utf-8")
+    (cards / "two\nlines.yaml").write_text("cards: []\n", encoding="utf-8")
+    outside = tmp_path / "deck.yaml"
+    outside.write_bytes((cards / "deck.yaml").read_bytes())
+    (cards / "deck.yaml").unlink()
+    (cards / "deck.yaml").symlink_to(outside)
+    # In a process of its own: were the pipe read, the test would fail on the timeout, not hang.
+    result = subprocess.run([sys.executable, str(PROJECT / "build.py"), "cards"], cwd=tmp_path, text=True,
+                            capture_output=True, check=False, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "cards/deck.yaml:1:1: error: deck.yaml is a link that leaves the cards folder; copy the file in "
+        "instead\n"
+        "cards/folder.yaml:1:1: error: card file is not a regular file but a folder, a pipe or a device\n"
+        "cards/latin-\\xe9.yaml:1:1: error: the file name is not valid UTF-8; rename the file\n"
+        "cards/pipe.yaml:1:1: error: card file is not a regular file but a folder, a pipe or a device\n"
+        "cards/two\\nlines.yaml:1:1: error: the file name holds a control character; rename the file\n"
+        "5 errors; nothing was written\n")
+    assert not (tmp_path / "dist").exists()
+
+
 def test_cards_folder_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "cards").write_text("not a folder", encoding="utf-8")
     result = run(str(tmp_path / "cards"))

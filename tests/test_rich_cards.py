@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection
 
-from tests.conftest import FIXTURES, copy_deck, import_package, run, without_style
+from tests.conftest import FIXTURES, PROJECT, copy_deck, import_package, run, without_style
 
 
 class _Markup(HTMLParser):
@@ -152,10 +155,13 @@ def test_media_is_bundled_under_hashed_names(tmp_path: Path, collection: Collect
     ("[map](media/map.png)", "a link may point only to an http(s) or mailto address, not 'media/map.png'"),
     ("![map](https://example.com/map.png)",
      "image 'https://example.com/map.png' must be a file under media/ in the cards folder"),
+    ("![map](media/a%00.png)", "image 'media/a\\x00.png' has a NUL character in its name"),
+    ("![map](media/folder.png)", "image 'media/folder.png' is not a regular file"),
 ])
 def test_bad_media_reference_fails_at_its_place(reference: str, message: str, tmp_path: Path) -> None:
     cards = copy_deck("rich", tmp_path)
     (cards / "media" / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (cards / "media" / "folder.png").mkdir()
     (cards / "extra.yaml").write_text(f'cards:\n  - id: bad\n    q: Which?\n    a: "{reference}"\n',
                                       encoding="utf-8")
     result = run(str(cards))
@@ -172,6 +178,18 @@ def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
     assert result.code == 1
     assert result.err == (f"{cards.as_posix()}/rich.yaml:20:12: error: sound 'media/name.wav' does not "
                           "exist\n1 error; nothing was written\n")
+
+
+def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    os.mkfifo(cards / "media" / "pipe.png")  # reading it would wait for a writer for ever
+    (cards / "extra.yaml").write_text('cards:\n  - id: pipe\n    q: "![x](media/pipe.png)"\n    a: A\n',
+                                      encoding="utf-8")
+    # In a process of its own: were the pipe read, the test would fail on the timeout, not hang.
+    result = subprocess.run([sys.executable, str(PROJECT / "build.py"), str(cards)], text=True,
+                            capture_output=True, check=False, timeout=60)
+    assert result.stderr == (f"{cards.as_posix()}/extra.yaml:3:8: error: image 'media/pipe.png' is not a "
+                             "regular file\n1 error; nothing was written\n")
 
 
 def test_media_link_leaving_the_cards_folder_is_refused(tmp_path: Path) -> None:
