@@ -161,8 +161,7 @@ class Renderer:
         elif len(tokens) == 1 and tokens[0].type == "inline":
             tokens = tokens[0].children or []
         rendered: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
-        # Anki would play "[sound:...]" typed by an author: only the Audio field may.
-        return rendered.rstrip("\n").replace("[sound:", "&#91;sound:")
+        return inert_av_tags(rendered.rstrip("\n"))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
         # markdown-it percent-encodes the target; the file is named as the author wrote it.
@@ -218,7 +217,15 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
 
 def origin(card: Card) -> str:
     """Where a card comes from, shown on its back and searchable in Anki."""
-    return escape_html(f"{card.file_name} · {card.id}")
+    return inert_av_tags(escape_html(f"{card.file_name} · {card.id}"))
+
+
+def inert_av_tags(html: str) -> str:
+    """Anki plays "[sound:…]" and speaks "[anki:tts]…[/anki:tts]" in any field: typed, they stay text.
+
+    Only the Audio field holds a sound tag, one this program wrote.
+    """
+    return html.replace("[sound:", "&#91;sound:").replace("[anki:", "&#91;anki:")
 
 
 def choices_html(card: Card, choices: list[str]) -> str:

@@ -81,6 +81,11 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
             "&amp;#x41;</div>") in answer
     assert '<div class="extra">&#91;sound:evil.mp3] &lt;a href=' in answer
     assert "[anki:play" not in answer
+    # Nor does a text-to-speech tag speak, and hide, its text.
+    (question, answer), = card_sides(collection, "choice")
+    assert '<div class="extra">&#91;anki:tts lang=en_US]Spoken, not shown?[/anki:tts]</div>' in answer
+    assert "[anki:play" not in answer
+    assert collection.get_card(collection.find_cards('"origin:*· choice"')[0]).answer_av_tags() == []
     (question, answer), = card_sides(collection, "cloze")
     assert question == ('<div class="question">The <span class="cloze" data-cloze="&amp;lt&#x3B;b&#x20;'
                         "onmouseover&#x3D;alert&#x28;5&#x29;&amp;gt&#x3B;answer&amp;lt&#x3B;&#x2F;b"
