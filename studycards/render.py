@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from studycards.cards import Card, Deck, Kind
+from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind
 from studycards.problems import Problem
 
 if TYPE_CHECKING:
@@ -207,12 +207,35 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
         "Audio": renderer.sound(card, problems),
     }
     if card.kind is Kind.CLOZE:
-        return {"Text": text("cloze", card.cloze), **common}
+        cloze = text("cloze", card.cloze)
+        if not _deletions_kept(card.cloze, cloze):
+            problems.append(Problem(card.file, *card.position("cloze"), "error",
+                                    "a cloze deletion is inside an image's description or a link's "
+                                    "address; put the whole image or link inside the deletion, or "
+                                    "outside it"))
+        return {"Text": cloze, **common}
     question, answer = text("q", card.question), text("a", card.answer)
     if card.kind is Kind.CHOICE:
         return {"Question": question, "Choices": choices_html(card, choices),
                 "Answer": answer, **common}
     return {"Question": question, "Answer": answer, **common}
+
+
+def _deletions_kept(source: str, html: str) -> bool:
+    """Whether each deletion of the source is whole in its HTML, and outside every tag.
+
+    Anki and the quiz page rewrite each deletion's text in the HTML. One inside a
+    link's address is lost to percent-encoding (its card would be blank), and one
+    cut by a tag's edge, in an image's description, would break the tag open when
+    rewritten. Text outside tags has "<" and ">" escaped, so any "<" is a tag's.
+    """
+    kept = 0
+    for match in CLOZE_PATTERN.finditer(html):
+        for index in (match.start(), match.end()):
+            if html.rfind("<", 0, index) > html.rfind(">", 0, index):
+                return False
+        kept += 1
+    return kept == len(CLOZE_PATTERN.findall(source))
 
 
 def origin(card: Card) -> str:

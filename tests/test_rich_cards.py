@@ -185,6 +185,28 @@ def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
                           "exist\n1 error; nothing was written\n")
 
 
+def test_cloze_deletion_inside_an_image_or_link_is_refused(tmp_path: Path) -> None:
+    # Cut by the edge of an image's tag, the first card's c1 deletion, rewritten for its c2 side,
+    # would put the link's address into a live attribute of the image. The second card's deletion
+    # would be lost to percent-encoding, leaving its card blank. A whole image or link is fine.
+    cards = copy_deck("rich", tmp_path)
+    (cards / "extra.yaml").write_text(
+        'cards:\n'
+        '  - id: attribute\n'
+        '    cloze: "{{c2::b}} ![{{c1::x::](media/map.png) }} [k](https://example.com/onload=x//)"\n'
+        '  - id: address\n'
+        '    cloze: "See [the map](https://example.com/{{c1::map}})."\n'
+        '  - id: whole\n'
+        '    cloze: "See {{c1::![map](media/map.png)}} and [{{c2::the site}}](https://example.com)."\n',
+        encoding="utf-8")
+    result = run(str(cards))
+    message = ("error: a cloze deletion is inside an image's description or a link's address; put the "
+               "whole image or link inside the deletion, or outside it")
+    assert result.err == (f"{cards.as_posix()}/extra.yaml:3:12: {message}\n"
+                          f"{cards.as_posix()}/extra.yaml:5:12: {message}\n"
+                          "2 errors; nothing was written\n")
+
+
 def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
     cards = copy_deck("rich", tmp_path)
     os.mkfifo(cards / "media" / "pipe.png")  # reading it would wait for a writer for ever
