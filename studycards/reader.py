@@ -51,6 +51,10 @@ MAX_DEPTH = 32
 
 # YAML forbids these; PyYAML would reject them too, but without a line.
 _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# PyYAML (YAML 1.1) breaks lines at these too, where editors do not: typed raw, one would
+# fold a quoted value and shift every line number after it. Written as an escape, it is text.
+_YAML_ONLY_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+_LINE_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
 
 # libyaml and PyYAML's Python parser word a few errors differently; the
 # message a user sees must not depend on how PyYAML was installed.
@@ -130,6 +134,14 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
         character = control.group()
         name = "NUL byte" if character == "\x00" else f"control character U+{ord(character):04X}"
         return None, [Problem(path, line, column, "error", f"{name} is not allowed in YAML")]
+    line_break = _YAML_ONLY_LINE_BREAK.search(text)
+    if line_break:
+        line, column = _text_position(text, line_break.start())
+        character = line_break.group()
+        code = f"{ord(character):04X}"
+        return None, [Problem(path, line, column, "error",
+                              f"U+{code} ({_LINE_BREAK_NAMES[character]}) is a line break to YAML and would "
+                              f"split this line; remove it, or write it as \\u{code} in double quotes")]
     return text, []
 
 
