@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -57,16 +58,54 @@ class Staging:
     def commit(self) -> None:
         """Rename every staged file over its target: by rank, then in the order staged.
 
-        A build killed halfway through leaves some targets renamed and some not; the
-        ranks decide which combinations can be left (see ``assemble``).
+        If one cannot be renamed (its target turned out to be a folder, say), the
+        targets already replaced get their old files back, so a failed build still
+        writes nothing. A build killed halfway through leaves some targets renamed and
+        some not; the ranks decide which combinations can be left (see ``assemble``).
         """
         self._staged.sort(key=lambda staged: staged[0])  # stable: same rank, order staged
-        while self._staged:
-            _, path, target = self._staged[0]
-            replace_file(path, target)
-            self._staged.pop(0)  # only now: a file that failed to land is still discarded
+        landed: list[tuple[Path, Path | None]] = []  # each target replaced, and its old file
+        try:
+            while self._staged:
+                _, path, target = self._staged[0]
+                old = self._keep_old(target)
+                replace_file(path, target)
+                landed.append((target, old))
+                self._staged.pop(0)  # only now: a file that failed to land is still discarded
+        except BuildError:
+            for target, old in reversed(landed):
+                with contextlib.suppress(OSError):
+                    if old is None:
+                        target.unlink()
+                    else:
+                        os.replace(old, target)
+            raise
+        finally:
+            for _, old in landed:
+                if old is not None:
+                    old.unlink(missing_ok=True)
         self._created.clear()  # they hold the outputs now
         self.discard()
+
+    def _keep_old(self, target: Path) -> Path | None:
+        """A second name for the file at ``target``, to put back if the commit fails; None if there is none.
+
+        A hard link costs nothing however large the file; where the file system has
+        none, a copy. It is named as a temporary file, so one left by a kill is swept.
+        """
+        if not target.is_file():
+            return None
+        old = target.with_name(f"{_PREFIX}{os.getpid()}-old-{target.name}")
+        self._scratch.append(old)  # removed by discard if the commit stops before it is used
+        try:
+            old.unlink(missing_ok=True)
+            try:
+                os.link(target, old)
+            except OSError:
+                shutil.copy2(target, old)
+        except OSError as error:
+            raise BuildError(f"cannot write {target}: {error.strerror}") from None
+        return old
 
     def discard(self) -> None:
         for _, path, _ in self._staged:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
+from studycards import output
 from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
-from studycards.output import BuildError, Staging
+from studycards.output import BuildError, Staging, replace_file
 from tests.bench import generate
 from tests.conftest import PROJECT, import_package, run
 from tests.test_bad_input import without_permission_override
@@ -152,19 +153,62 @@ def test_full_disk(tmp_path: Path) -> None:
         ".studycards-cache", "deck.apkg", "deck.html", "deck.manifest.json"]
 
 
-def test_the_package_lands_first_and_the_manifest_last(tmp_path: Path) -> None:
+def test_the_package_lands_first_and_the_manifest_last(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # A build killed while renaming its files into place must not leave a manifest that
-    # records ids the package and the YAML do not hold yet. A target that cannot be replaced
-    # (a folder) stops the renaming halfway, as a kill would.
+    # records ids the package and the YAML do not hold yet.
+    landed = []
+
+    def replace_and_note(source: Path, target: Path) -> None:
+        landed.append(target.name)
+        replace_file(source, target)
+
+    monkeypatch.setattr(output, "replace_file", replace_and_note)
     staging = Staging()
     staging.stage(tmp_path / "deck.manifest.json", COMMIT_LAST).write_text("manifest")
     staging.stage(tmp_path / "cards.yaml", COMMIT_AFTER_PACKAGE).write_text("ids")
     staging.stage(tmp_path / "deck.apkg").write_text("package")
-    (tmp_path / "cards.yaml").mkdir()
-    (tmp_path / "cards.yaml" / "keep").write_text("")
-    with pytest.raises(BuildError):
+    staging.commit()
+    assert landed == ["deck.apkg", "cards.yaml", "deck.manifest.json"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "cards.yaml", "deck.apkg", "deck.manifest.json"]
+
+
+def test_a_commit_that_fails_halfway_puts_the_old_files_back(tmp_path: Path) -> None:
+    (tmp_path / "deck.apkg").write_text("old package")
+    (tmp_path / "cards.yaml").write_text("old ids")
+    staging = Staging()
+    staging.stage(tmp_path / "deck.manifest.json", COMMIT_LAST).write_text("manifest")
+    staging.stage(tmp_path / "cards.yaml", COMMIT_AFTER_PACKAGE).write_text("new ids")
+    staging.stage(tmp_path / "deck.apkg").write_text("new package")
+    staging.stage(tmp_path / "deck.html").write_text("new quiz")  # no old one: removed again
+    (tmp_path / "deck.manifest.json").mkdir()  # cannot be replaced by a file: the last rename fails
+    with pytest.raises(BuildError, match=r"deck\.manifest\.json"):
         staging.commit()
     staging.discard()
-    assert (tmp_path / "deck.apkg").read_text() == "package"
-    assert not (tmp_path / "deck.manifest.json").exists()
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["cards.yaml", "deck.apkg"]
+    assert (tmp_path / "deck.apkg").read_text() == "old package"
+    assert (tmp_path / "cards.yaml").read_text() == "old ids"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "cards.yaml", "deck.apkg", "deck.manifest.json"]
+
+
+def test_a_build_that_fails_on_its_last_rename_writes_nothing(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    generate(cards, 200)
+    dist = tmp_path / "dist"
+    assert run(str(cards), "--out", str(dist / "deck.apkg")).code == 0
+    before = {path: path.read_bytes() for path in [*dist.rglob("*"), *cards.iterdir()] if path.is_file()}
+    # An edited card, and a new one that would get its id written into the YAML.
+    edited = cards / "topic-001.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("which ", "which (edited) ", 1) + NEW_CARD,
+                      encoding="utf-8")
+    before[edited] = edited.read_bytes()
+    (dist / "deck.manifest.json").unlink()
+    (dist / "deck.manifest.json").mkdir()
+    del before[dist / "deck.manifest.json"]
+    result = run(str(cards), "--out", str(dist / "deck.apkg"))
+    assert (result.code, result.out) == (1, "")
+    manifest = (dist / "deck.manifest.json").as_posix()
+    assert result.err == f"build.py: error: cannot write {manifest}: Is a directory\n"
+    after = {path: path.read_bytes() for path in [*dist.rglob("*"), *cards.iterdir()] if path.is_file()}
+    assert after == before
