@@ -40,8 +40,10 @@ _BLOCK_START = re.compile(r"\s|#|>|[-+*](?:\s|$)|(?:[-*_][ \t]*){3,}$|\d{1,9}[.)
 _MARKDOWN_CHARACTER = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]")
 _MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
 _DOUBLE_SPACE = re.compile(r"\s\s")
-# Display math written inside a line of text; texmath finds it only where it starts a block.
-_DISPLAY_MATH_IN_LINE = re.compile(r"\\\[(.+?)\\\]", re.DOTALL)
+# Math within a line: each opening's closing, and the token it makes. texmath finds display
+# math only where it starts a block, and its inline rule's regex rescans the rest of the text
+# for every opening left unclosed.
+_MATH_IN_LINE = {"\\(": ("\\)", "math_inline"), "\\[": ("\\]", "math_display_in_line")}
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,8 @@ def _make_markdown() -> MarkdownIt:
     # Entities stay the characters typed: "&lt;" shows as "&lt;", not "<".
     markdown.disable("entity")
     markdown.use(texmath_plugin, delimiters="brackets")
-    markdown.inline.ruler.before("escape", "math_display_in_line", _display_math_in_line)
+    markdown.disable("math_inline")  # replaced by _math_in_line, which also takes display math
+    markdown.inline.ruler.before("escape", "math_in_line", _math_in_line)
     markdown.validateLink = _allowed_link  # type: ignore[method-assign]
     markdown.add_render_rule("math_inline", _render_math(r"\(", r"\)"))
     markdown.add_render_rule("math_display_in_line", _render_math("\\[", "\\]"))
@@ -277,20 +280,29 @@ def _make_markdown() -> MarkdownIt:
     return markdown
 
 
-def _display_math_in_line(state: StateInline, silent: bool) -> bool:
-    """``\\[ ... \\]`` inside a sentence, kept whole for Anki's MathJax, which shows it as display math.
+def _math_in_line(state: StateInline, silent: bool) -> bool:
+    """``\\( … \\)`` and ``\\[ … \\]`` within a line, kept whole for Anki's MathJax.
 
-    Without this rule CommonMark would read ``\\[`` as an escaped "[" and drop the
-    backslash, and the formula would show as plain text.
+    Without it CommonMark would read ``\\[`` inside a sentence as an escaped "[" and
+    drop the backslash. Each kind of closing is looked for once per text, so a text
+    of many unclosed openings costs one pass, not one pass per opening.
     """
-    match = _DISPLAY_MATH_IN_LINE.match(state.src, state.pos)
-    if match is None:
+    closing, name = _MATH_IN_LINE.get(state.src[state.pos:state.pos + 2], ("", ""))
+    if not closing:
         return False
+    last_closings = state.env.setdefault("studycards last closings", {})
+    if (state.src, closing) not in last_closings:
+        last_closings[state.src, closing] = state.src.rfind(closing)
+    content_start = state.pos + 2
+    # At least one character between the two, as texmath's own rule asks.
+    if last_closings[state.src, closing] <= content_start:
+        return False
+    end = state.src.find(closing, content_start + 1)
     if not silent:
-        token = state.push("math_display_in_line", "math", 0)
-        token.content = match.group(1)
-        token.markup = "\\["
-    state.pos = match.end()
+        token = state.push(name, "math", 0)
+        token.content = state.src[content_start:end]
+        token.markup = state.src[state.pos:content_start]
+    state.pos = end + 2
     return True
 
 
