@@ -114,6 +114,7 @@ def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:
     if not isinstance(node, Mapping):
         return None, [_wrong_type(path, node, "the deck file must be a mapping of keys (id, name, ...)")]
     values = _check_keys(node, DECK_KEYS, path, problems, "deck.yaml")
+    _check_deck_name(values, "name", path, problems)
     deck_id = values.text.get("id", "")
     if "id" in values.text and not ID_PATTERN.match(deck_id):
         line, column = values.positions["id"]
@@ -153,6 +154,7 @@ def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
     if not isinstance(node, Mapping):
         return [], [_wrong_type(path, node, "a card file must be a mapping with a 'cards' list")]
     values = _check_keys(node, FILE_KEYS, path, problems, "card file")
+    _check_deck_name(values, "subdeck", path, problems)
     subdeck = values.text.get("subdeck", "")
     file_tags = values.lists.get("tags", [])
     _check_tags(values, path, problems)
@@ -435,6 +437,22 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
         problems.append(Problem(path, value.line, value.column, "error", f"'{name}' is empty"))
         return
     values.text[name] = text
+
+
+def _check_deck_name(values: _Values, key: str, path: str, problems: list[Problem]) -> None:
+    """Each level of a deck name ("A::B") must be text that Anki keeps as it is."""
+    name = values.text.get(key)
+    if name is None:
+        return
+    levels = name.split("::")
+    if any(not level.strip() for level in levels):
+        problem = f"{key} '{name}' has an empty level between '::'; Anki would call it 'blank'"
+    elif any(level != level.strip() for level in levels):
+        problem = f"{key} '{name}' has a level that starts or ends with a space, which Anki would drop"
+    else:
+        return
+    line, column = values.positions[key]
+    problems.append(Problem(path, line, column, "error", problem))
 
 
 def _check_tags(values: _Values, path: str, problems: list[Problem]) -> None:
