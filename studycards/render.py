@@ -40,6 +40,9 @@ _BLOCK_START = re.compile(r"\s|#|>|[-+*](?:\s|$)|(?:[-*_][ \t]*){3,}$|\d{1,9}[.)
 _MARKDOWN_CHARACTER = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]")
 _MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
 _DOUBLE_SPACE = re.compile(r"\s\s")
+# MathJax commands that put links or HTML attributes into the card (its "safe" extension,
+# which would filter them, is not loaded in Anki), and the one that loads more of them.
+_MATHJAX_HTML_COMMAND = re.compile(r"\\(?:href|url|class|cssId|style|data|require)(?![A-Za-z])")
 # Math within a line: each opening's closing, and the token it makes. texmath finds display
 # math only where it starts a block, and its inline rule's regex rescans the rest of the text
 # for every opening left unclosed.
@@ -163,6 +166,13 @@ class Renderer:
         elif len(tokens) == 1 and tokens[0].type == "inline":
             tokens = tokens[0].children or []
         rendered: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
+        # Searched in the HTML, not only in math tokens: "\\(" typed as an escaped backslash
+        # reaches Anki as "\(" too, and MathJax typesets it all the same.
+        unsafe = _MATHJAX_HTML_COMMAND.search(rendered)
+        if unsafe:
+            problems.append(Problem(*place, "error",
+                                    f"math may not use {unsafe.group()}: in Anki, MathJax would make it "
+                                    "a link or HTML attributes"))
         return inert_av_tags(rendered.rstrip("\n"))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:

@@ -207,6 +207,26 @@ def test_cloze_deletion_inside_an_image_or_link_is_refused(tmp_path: Path) -> No
                           "2 errors; nothing was written\n")
 
 
+def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
+    # Anki's MathJax would turn \href into a live link and \style into an attribute; an escaped
+    # backslash followed by "(" reaches Anki as a math delimiter too.
+    cards = copy_deck("rich", tmp_path)
+    (cards / "extra.yaml").write_text(
+        "cards:\n"
+        "  - id: link\n"
+        "    q: '\\(\\href{javascript:alert(1)}{Which?}\\)'\n"
+        "    a: '\\\\(\\style{display:none}{This}\\\\)'\n"
+        "    extra: '\\(\\mathrm{d}x\\) is fine'\n",
+        encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == (
+        f"{cards.as_posix()}/extra.yaml:3:8: error: math may not use \\href: in Anki, MathJax would make "
+        "it a link or HTML attributes\n"
+        f"{cards.as_posix()}/extra.yaml:4:8: error: math may not use \\style: in Anki, MathJax would make "
+        "it a link or HTML attributes\n"
+        "2 errors; nothing was written\n")
+
+
 def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
     cards = copy_deck("rich", tmp_path)
     os.mkfifo(cards / "media" / "pipe.png")  # reading it would wait for a writer for ever
