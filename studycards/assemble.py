@@ -15,7 +15,6 @@ made for them cannot clash with an id that appears later in the deck.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,13 +99,13 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         run = _Run(result, deck, previous, outputs, read_only=mode != "build")
         stack.callback(run.index.close)
         held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
-        digests: dict[str, str] = {}  # of the files whose cards get ids, as they were read
+        sources: dict[str, bytes] = {}  # the files whose cards get ids, as they were read
         for outcome in process_folder(files, display, deck, folder, cache):
             result.problems += outcome.problems
             run.add(outcome)
             held += [(note, outcome.media) for note in outcome.held]
             if outcome.held:
-                digests[outcome.display] = outcome.digest
+                sources[outcome.display] = outcome.source
         insertions = [run.add_without_id(note, media) for note, media in held]
         result.problems += run.finish_checks()
         result.plan = run.plan.finish() if run.plan is not None else None
@@ -114,13 +113,13 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         description = render_description(deck, renderer, result.problems)
         if outputs is None or result.errors:
             return result
-        result.problems += _stage_id_insertions(staging, insertions, digests, display, folder)
-        if strict and result.warnings:
+        changed, result.ids_written = _stage_id_insertions(staging, insertions, sources, display, folder)
+        result.problems += changed
+        if result.errors or (strict and result.warnings):
             return result
         outputs.finish(description, renderer.media.files)
         staging.commit()
         cache.prune([f"{display}/{file.name}" for file in files])
-        result.ids_written = len(insertions)
         return result
     except OSError as error:  # a write to one of the outputs (disk full, say)
         raise BuildError(f"cannot write to {target.parent.as_posix()}: {error.strerror or error}") from None
@@ -272,27 +271,37 @@ class _Outputs:
         return stream
 
 
-def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], digests: dict[str, str],
-                         display: str, folder: Path) -> list[Problem]:
+def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], sources: dict[str, bytes],
+                         display: str, folder: Path) -> tuple[list[Problem], int]:
     """Stage each YAML file that gets new ids, so it is replaced together with the outputs.
 
-    The ids go into the very bytes that were read: a file changed since (by its author, or
-    by a build running beside this one) is left alone, with a warning.
+    The ids go into the very bytes that were read. A file changed since by its author is
+    an error: the package would hold ids its YAML does not, and the next build would
+    give those cards other ids. A build running beside this one may have written the
+    same ids first: then there is nothing left to write. Returns the errors and the
+    number of ids staged.
     """
     by_file: dict[str, list[IdInsertion]] = {}
     for insertion in insertions:
         by_file.setdefault(insertion.file, []).append(insertion)
-    skipped = []
+    changed = []
+    written = 0
     for file_display, file_insertions in by_file.items():
         path = folder / file_display[len(display) + 1:]
+        source = sources[file_display]
+        updated = insert_ids(source, file_insertions)
         try:
-            data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != digests.get(file_display):
-                skipped.append(Problem(file_display, 1, 1, "warning",
-                                       "file changed during the build, so its new ids were not "
-                                       "written; build again"))
+            current = path.read_bytes()
+            if current == updated:
                 continue
-            staging.stage(path, COMMIT_AFTER_PACKAGE).write_bytes(insert_ids(data, file_insertions))
+            if current != source:
+                changed.append(Problem(file_display, 1, 1, "error",
+                                       "file changed during the build, so its new ids cannot be "
+                                       "written into it; build again"))
+                continue
+            # Checked again just before it lands: the author may still be editing.
+            staging.stage(path, COMMIT_AFTER_PACKAGE, expected=source).write_bytes(updated)
         except OSError as error:
             raise BuildError(f"cannot write {path}: {error.strerror}") from None
-    return skipped
+        written += len(file_insertions)
+    return changed, written

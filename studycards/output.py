@@ -27,16 +27,22 @@ class Staging:
     """Temporary files for a set of targets, renamed into place together by ``commit``."""
 
     def __init__(self) -> None:
-        self._staged: list[tuple[int, Path, Path]] = []  # rank, temporary file, target
+        # rank, temporary file, target, and the bytes the target must still hold (or None)
+        self._staged: list[tuple[int, Path, Path, bytes | None]] = []
         self._scratch: list[Path] = []
         self._created: list[Path] = []  # folders made for the outputs, removed again if left empty
         self._swept: set[Path] = set()
 
-    def stage(self, target: Path, rank: int = 0) -> Path:
-        """A new temporary file that ``commit`` will rename to ``target``, lower ranks first."""
+    def stage(self, target: Path, rank: int = 0, expected: bytes | None = None) -> Path:
+        """A new temporary file that ``commit`` will rename to ``target``, lower ranks first.
+
+        With ``expected``, ``target`` is replaced only while it still holds those bytes: a
+        file someone else changed meanwhile fails the commit, unless it already holds what
+        was staged.
+        """
         path = self.scratch(target.parent, target.suffix)
         self._scratch.remove(path)
-        self._staged.append((rank, path, target))
+        self._staged.append((rank, path, target, expected))
         return path
 
     def scratch(self, folder: Path, suffix: str) -> Path:
@@ -67,10 +73,16 @@ class Staging:
         landed: list[tuple[Path, Path | None]] = []  # each target replaced, and its old file
         try:
             while self._staged:
-                _, path, target = self._staged[0]
-                old = self._keep_old(target)
-                replace_file(path, target)
-                landed.append((target, old))
+                _, path, target, expected = self._staged[0]
+                if expected is None or _holds(target, expected):
+                    old = self._keep_old(target)
+                    replace_file(path, target)
+                    landed.append((target, old))
+                elif _same_bytes(target, path):  # a build running beside this one wrote them first
+                    path.unlink(missing_ok=True)
+                else:
+                    raise BuildError(f"{target} changed during the build, so nothing was written; "
+                                     "build again")
                 self._staged.pop(0)  # only now: a file that failed to land is still discarded
         except BuildError:
             for target, old in reversed(landed):
@@ -108,7 +120,7 @@ class Staging:
         return old
 
     def discard(self) -> None:
-        for _, path, _ in self._staged:
+        for _, path, _, _ in self._staged:
             path.unlink(missing_ok=True)
         self._staged.clear()
         for path in self._scratch:
@@ -118,6 +130,20 @@ class Staging:
             with contextlib.suppress(OSError):  # not empty: something else is in it
                 folder.rmdir()
         self._created.clear()
+
+
+def _holds(file: Path, data: bytes) -> bool:
+    try:
+        return file.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_bytes(file: Path, other: Path) -> bool:
+    try:
+        return _holds(file, other.read_bytes())
+    except OSError:
+        return False
 
 
 def sweep_stale(folder: Path) -> None:

@@ -55,6 +55,7 @@ class FileOutcome:
     held: list[RenderedNote] = field(default_factory=list)
     media: dict[str, MediaFile] = field(default_factory=dict)
     digest: str = ""  # of the file's bytes, the cache key
+    source: bytes = b""  # the file's bytes, kept only when cards are held: their ids go into them
 
     @property
     def cacheable(self) -> bool:
@@ -124,6 +125,8 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
         quiz_data.append(outputs.quiz_data)
     outcome.quiz = quiz_json(quiz_data)
     outcome.media = renderer.media.files
+    if outcome.held:
+        outcome.source = job.data
     return outcome
 
 

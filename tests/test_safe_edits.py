@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
+from studycards.assemble import _stage_id_insertions
+from studycards.checker import check_card_nodes
+from studycards.ids import assign_id, insert_ids
+from studycards.output import Staging
+from studycards.problems import Problem
+from studycards.reader import read_text
 from tests.conftest import FIXTURES, copy_deck, import_package, run
 
 ALPHA_V2 = """\
@@ -333,3 +339,30 @@ def test_new_id_never_reuses_a_removed_cards_id(tmp_path: Path) -> None:
     result = run(str(cards))
     assert result.code == 0
     assert "    id: talks-month-2\n" in (cards / "beta.yaml").read_text(encoding="utf-8")
+
+
+def test_ids_go_only_into_a_file_as_it_was_read(tmp_path: Path) -> None:
+    # Edited by its author during the build: no ids, an error, nothing written (the next
+    # build derives the same ids). Written meanwhile by a build beside this one: nothing to do.
+    source = b"cards:\n  - q: Which city hosted the talks?\n    a: Beijing\n"
+    node, _ = read_text(source.decode(), "cards/topic.yaml")
+    assert node is not None
+    (card,), _ = check_card_nodes(node, "cards/topic.yaml")
+    _, insertion = assign_id(card, set())
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    edited = source + b"  - q: Which card was added meanwhile?\n    a: This one\n"
+    (cards / "topic.yaml").write_bytes(edited)
+    staging = Staging()
+    assert _stage_id_insertions(staging, [insertion], {"cards/topic.yaml": source}, "cards", cards) == (
+        [Problem("cards/topic.yaml", 1, 1, "error",
+                 "file changed during the build, so its new ids cannot be written into it; build again")], 0)
+    staging.commit()
+    assert (cards / "topic.yaml").read_bytes() == edited
+    written = insert_ids(source, [insertion])
+    assert b"id: city-hosted-talks" in written
+    (cards / "topic.yaml").write_bytes(written)
+    assert _stage_id_insertions(staging, [insertion], {"cards/topic.yaml": source}, "cards", cards) == ([], 0)
+    staging.commit()
+    assert (cards / "topic.yaml").read_bytes() == written
+    assert sorted(path.name for path in cards.iterdir()) == ["topic.yaml"]
