@@ -222,9 +222,8 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
         cloze = text("cloze", card.cloze)
         if not _deletions_kept(card.cloze, cloze):
             problems.append(Problem(card.file, *card.position("cloze"), "error",
-                                    "a cloze deletion is inside an image's description or a link's "
-                                    "address; put the whole image or link inside the deletion, or "
-                                    "outside it"))
+                                    "a cloze marker ({{cN::, :: or }}) is inside an image's description "
+                                    "or a link's address or title; keep the markers out of them"))
         return {"Text": cloze, **common}
     question, answer = text("q", card.question), text("a", card.answer)
     if card.kind is Kind.CHOICE:
@@ -234,16 +233,19 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
 
 
 def _deletions_kept(source: str, html: str) -> bool:
-    """Whether each deletion of the source is whole in its HTML, and outside every tag.
+    """Whether each deletion of the source is whole in its HTML, its markers outside every tag.
 
-    Anki and the quiz page rewrite each deletion's text in the HTML. One inside a
-    link's address is lost to percent-encoding (its card would be blank), and one
-    cut by a tag's edge, in an image's description, would break the tag open when
-    rewritten. Text outside tags has "<" and ">" escaped, so any "<" is a tag's.
+    Anki and the quiz page split each deletion at its markers ("{{c1::", a hint's "::",
+    "}}") in the HTML. One inside a link's address is lost to percent-encoding (its card
+    would be blank); a marker inside a tag (an image's description, a link's title)
+    would break the tag open, and let the text after it into the tag's attributes.
+    Text outside tags has "<" and ">" escaped, so any "<" is a tag's.
     """
     kept = 0
     for match in CLOZE_PATTERN.finditer(html):
-        for index in (match.start(), match.end()):
+        markers = (match.start(), match.end(2), match.end()) if match.group(3) is not None else (
+            match.start(), match.end())
+        for index in markers:
             if html.rfind("<", 0, index) > html.rfind(">", 0, index):
                 return False
         kept += 1

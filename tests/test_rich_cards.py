@@ -185,10 +185,11 @@ def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
                           "exist\n1 error; nothing was written\n")
 
 
-def test_cloze_deletion_inside_an_image_or_link_is_refused(tmp_path: Path) -> None:
+def test_cloze_markers_inside_an_image_or_link_are_refused(tmp_path: Path) -> None:
     # Cut by the edge of an image's tag, the first card's c1 deletion, rewritten for its c2 side,
-    # would put the link's address into a live attribute of the image. The second card's deletion
-    # would be lost to percent-encoding, leaving its card blank. A whole image or link is fine.
+    # would put the link's address into a live attribute of the image; so would a "::" inside a
+    # link's address or title, split there. The second card's deletion would be lost to
+    # percent-encoding, leaving its card blank. A whole image or link is fine.
     cards = copy_deck("rich", tmp_path)
     (cards / "extra.yaml").write_text(
         'cards:\n'
@@ -197,14 +198,17 @@ def test_cloze_deletion_inside_an_image_or_link_is_refused(tmp_path: Path) -> No
         '  - id: address\n'
         '    cloze: "See [the map](https://example.com/{{c1::map}})."\n'
         '  - id: whole\n'
-        '    cloze: "See {{c1::![map](media/map.png)}} and [{{c2::the site}}](https://example.com)."\n',
+        '    cloze: "See {{c1::![map](media/map.png)}} and [{{c2::the site}}](https://example.com)."\n'
+        '  - id: colons-in-address\n'
+        '    cloze: "{{c1::[x](https://a.example/c::d)}}[z](https://example.com/onmouseover=x//)"\n'
+        '  - id: colons-in-title\n'
+        '    cloze: \'See {{c1::[the map](https://example.com "Map::hint")}}.\'\n',
         encoding="utf-8")
     result = run(str(cards))
-    message = ("error: a cloze deletion is inside an image's description or a link's address; put the "
-               "whole image or link inside the deletion, or outside it")
-    assert result.err == (f"{cards.as_posix()}/extra.yaml:3:12: {message}\n"
-                          f"{cards.as_posix()}/extra.yaml:5:12: {message}\n"
-                          "2 errors; nothing was written\n")
+    message = ("error: a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's "
+               "address or title; keep the markers out of them")
+    lines = [f"{cards.as_posix()}/extra.yaml:{line}:12: {message}\n" for line in (3, 5, 9, 11)]
+    assert result.err == "".join(lines) + "4 errors; nothing was written\n"
 
 
 def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
