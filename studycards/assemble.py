@@ -88,6 +88,15 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     if mode == "build":
         sweep_stale(folder)  # an id write-back of a killed build
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
+    if previous is not None and previous.deck_id != deck.id:
+        # Every note's identity comes from the deck id: none of the last build's notes is
+        # this build's, and nothing is to be compared with them.
+        result.problems.append(Problem(deck.deck_file, *deck.id_position, "warning",
+                                       f"the deck's id was '{previous.deck_id}' in the last build to this "
+                                       "package: Anki will add every card as new, and keep the old "
+                                       "cards and their review history apart; change the id back to "
+                                       "keep them"))
+        previous = None
     staging = Staging()
     outputs: _Outputs | None = None
     stack = contextlib.ExitStack()
@@ -178,7 +187,8 @@ class _Run:
                 if before is None:
                     result.places[card.id] = f"{card.file}:{card.line}"
                 elif before != entry:  # changed: worth parsing the old entry
-                    warning = kind_change_warning(parse_entry(before), card)
+                    earlier = parse_entry(before)
+                    warning = kind_change_warning(earlier, card) if earlier is not None else None
                     if warning is not None:
                         problems.append(warning)
         result.notes += len(outcome.cards)

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from studycards.pipeline import FileOutcome
 
 CACHE_FOLDER = ".studycards-cache"
+# Every installed library that working out a file's outcome imports, its own dependencies
+# too (markdown-it encodes link addresses with mdurl): a test holds the list complete.
+CACHE_KEY_LIBRARIES = ("yaml", "markdown_it", "mdurl", "mdit_py_plugins", "genanki", "cached_property",
+                       "chevron")
 _SUFFIX = ".entry"
 # Between the stored pieces of text. None of them can hold it: the reader refuses NUL, and the
 # JSON pieces escape it.
@@ -54,7 +58,7 @@ def _library_files() -> list[str]:
     ``importlib.metadata``, which would cost a rebuild more than reading its cache.
     """
     files = []
-    for name in ("yaml", "markdown_it", "mdit_py_plugins", "genanki"):
+    for name in CACHE_KEY_LIBRARIES:
         spec = importlib.util.find_spec(name)
         try:
             stat = os.stat(spec.origin) if spec is not None and spec.origin else None
@@ -86,8 +90,11 @@ class FileCache:
         """Stage an entry, as ``entry_bytes`` made it; an entry that cannot be written only costs time."""
         if self.staging is None:
             return
+        target = self._path(display)
+        if target.exists() and not target.is_file():
+            return  # a folder in its place: it could not be renamed over at the commit
         with contextlib.suppress(OSError, BuildError):
-            self.staging.stage(self._path(display)).write_bytes(data)
+            self.staging.stage(target).write_bytes(data)
 
     def made_by_this_program(self) -> bool:
         """Whether the cache holds an entry of this program and deck: if not, every file needs work.
@@ -131,22 +138,24 @@ def entry_bytes(outcome: FileOutcome, key: str) -> bytes:
 
     The cards' facts and the problems are packed with ``marshal``, the standard library's
     format for Python's own values: tuples of text and numbers go in and come out as they
-    are, several times faster than through JSON. The header holds their length and SHA-256,
-    so only bytes this program wrote are ever unpacked (``marshal`` is not meant for damaged
-    data), and the key, so an entry of another program or Python version is never opened.
+    are, several times faster than through JSON. The header holds their length and the
+    SHA-256 of all that follows it, so only bytes this program wrote are ever unpacked
+    (``marshal`` is not meant for damaged data) or used, and the key, so an entry of another
+    program or Python version is never opened.
     The outputs' text follows in UTF-8 as it is, not as JSON strings: escaping and unescaping
     megabytes of HTML would cost more than everything else here.
     """
     assert outcome.cacheable, "only outcomes without media, held cards or errors are cached"
     facts = marshal.dumps(([_facts_row(card) for card in outcome.cards],
                            [_problem_row(problem) for problem in outcome.problems]))
-    header = {"key": key, "display": outcome.display, "digest": outcome.digest,
-              "facts": len(facts), "facts_sha256": hashlib.sha256(facts).hexdigest()}
     texts = [outcome.quiz]
     for fields, entry in zip(outcome.fields, outcome.entries, strict=True):
         texts += (fields, entry)
+    body = facts + _SEPARATOR.join(texts).encode("utf-8")
+    header = {"key": key, "display": outcome.display, "digest": outcome.digest,
+              "facts": len(facts), "sha256": hashlib.sha256(body).hexdigest()}
     return b"".join([json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), b"\n",
-                     facts, _SEPARATOR.join(texts).encode("utf-8")])
+                     body])
 
 
 def outcome_from_entry(data: bytes, key: str, display: str, digest: str) -> FileOutcome | None:
@@ -158,11 +167,10 @@ def outcome_from_entry(data: bytes, key: str, display: str, digest: str) -> File
         header = json.loads(data[:start])
         if header["key"] != key or header["digest"] != digest or header["display"] != display:
             return None
-        end = start + header["facts"]
-        facts = data[start:end]
-        if hashlib.sha256(facts).hexdigest() != header["facts_sha256"]:
+        if hashlib.sha256(memoryview(data)[start:]).hexdigest() != header["sha256"]:
             return None  # cut short, or changed since it was written
-        rows, problem_rows = marshal.loads(facts)
+        end = start + header["facts"]
+        rows, problem_rows = marshal.loads(data[start:end])
         cards = [CardFacts(row[0], KIND_BY_VALUE[row[1]], display, *row[2:]) for row in rows]
         problems = [Problem(*row) for row in problem_rows]
         texts = data[end:].decode("utf-8").split(_SEPARATOR)

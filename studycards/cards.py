@@ -213,6 +213,7 @@ class Deck:
     deck_file: str
     description_position: tuple[int, int] = (1, 1)
     lint: LintConfig = LintConfig()
+    id_position: tuple[int, int] = (1, 1)
 
     def full_deck_name(self, subdeck: str) -> str:
         return f"{self.name}::{subdeck}" if subdeck else self.name

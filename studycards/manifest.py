@@ -43,12 +43,8 @@ class Manifest:
     timestamp: float
     notetypes: dict[str, dict[str, Any]]
     # Card id -> its entry as the manifest's JSON text: an unchanged card is found by
-    # comparing text, and only a changed one is parsed (``entry``).
+    # comparing text, and only a changed one is parsed (``parse_entry``).
     cards: dict[str, str]
-
-    def entry(self, card_id: str) -> CardEntry | None:
-        text = self.cards.get(card_id)
-        return None if text is None else parse_entry(text)
 
 
 class ManifestWriter:
@@ -88,9 +84,17 @@ def entry_text(entry: CardEntry) -> str:
             f'"kind": {_string(entry.kind)}, "subdeck": {_string(entry.subdeck)}}}')
 
 
-def parse_entry(text: str) -> CardEntry:
-    item = json.loads(text)
-    return CardEntry(item["guid"], item["kind"], item["subdeck"], item["file"], dict(item["fields"]))
+def parse_entry(text: str) -> CardEntry | None:
+    """An entry of the last build's manifest; ``None`` if it is damaged (edited by hand, say).
+
+    Entries are parsed only when needed, so one that cannot be is found only here.
+    """
+    try:
+        item = json.loads(text)
+        return CardEntry(str(item["guid"]), str(item["kind"]), str(item["subdeck"]), str(item["file"]),
+                         {str(name): str(digest) for name, digest in item["fields"].items()})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 class PlanBuilder:
@@ -113,6 +117,10 @@ class PlanBuilder:
             plan.added.append(card_id)
             return None
         before, entry = parse_entry(before_text), parse_entry(text)
+        assert entry is not None, "made by this very build"
+        if before is None:  # nothing to compare with: as good as new
+            plan.added.append(card_id)
+            return None
         changed = sorted(name for name in {*entry.fields, *before.fields}
                          if entry.fields.get(name) != before.fields.get(name))
         if before.kind != entry.kind:
@@ -136,7 +144,7 @@ class PlanBuilder:
         plan.added.sort()
         plan.changed.sort()
         plan.moved.sort()
-        plan.removed = sorted((card_id, parse_entry(text).file)
+        plan.removed = sorted((card_id, _file_of(text))
                               for card_id, text in self.previous.cards.items() if card_id not in self._seen)
         for kind, current in sorted(current_notetypes().items()):
             earlier = self.previous.notetypes.get(kind)
@@ -158,6 +166,11 @@ class Plan:
     def counts(self) -> str:
         return (f"{len(self.added)} added, {len(self.changed)} changed, {len(self.moved)} moved, "
                 f"{len(self.removed)} removed since the last build")
+
+
+def _file_of(entry_text_: str) -> str:
+    entry = parse_entry(entry_text_)
+    return entry.file if entry is not None else "an unknown file"
 
 
 def kind_change_warning(before: CardEntry, card: CardFacts) -> Problem | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from studycards import pipeline
-from studycards.cache import CACHE_FOLDER
-from tests.conftest import copy_deck, run
+from studycards.cache import CACHE_FOLDER, CACHE_KEY_LIBRARIES
+from tests.conftest import FIXTURES, PROJECT, copy_deck, run
 
 EPOCH = "1715558400"
 
@@ -39,14 +43,23 @@ def test_cached_build_equals_a_fresh_one(tmp_path: Path) -> None:
     assert build(cards, tmp_path / "out") == cold
 
 
+def rewritten(entry: bytes, old: bytes, new: bytes) -> bytes:
+    """An entry with ``old`` replaced by ``new`` in its body, and its checksum made to match."""
+    header_line, body = entry.split(b"\n", 1)
+    header = json.loads(header_line)
+    body = body.replace(old, new)
+    header["sha256"] = hashlib.sha256(body).hexdigest()
+    return json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" + body
+
+
 def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
-    # Proof that an unchanged file is not read again: an entry edited behind the program's
-    # back (same key, same digest) is what the next build uses.
+    # Proof that an unchanged file is not read again: an entry rewritten behind the program's
+    # back (same key, same digest, a checksum to match) is what the next build uses.
     cards = copy_deck("every-kind", tmp_path)
     build(cards, tmp_path / "out")
     entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
     (talks,) = [entry for entry in entries if b"talks.yaml" in entry.read_bytes()[:400]]
-    talks.write_bytes(talks.read_bytes().replace(b"Beijing", b"Pyongyang"))  # in the outputs' text
+    talks.write_bytes(rewritten(talks.read_bytes(), b"Beijing", b"Pyongyang"))  # in the outputs' text
     rebuilt = build(cards, tmp_path / "out")
     assert b"Pyongyang" in rebuilt["deck.html"]
     # Once the file itself changes, its entry no longer matches and the file is read again.
@@ -55,7 +68,8 @@ def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
     assert b"Pyongyang" not in build(cards, tmp_path / "out")["deck.html"]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale-key", "changed-facts", "cut-texts"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "stale-key", "changed-facts", "cut-texts",
+                                    "changed-text", "cut-last-text"])
 def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
@@ -70,8 +84,12 @@ def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
             entry.write_bytes(data.replace(b'"key":"', b'"key":"0', 1))
         elif damage == "changed-facts":
             entry.write_bytes(data[:facts + 5] + bytes([data[facts + 5] ^ 1]) + data[facts + 6:])
-        else:
+        elif damage == "cut-texts":
             entry.write_bytes(data[:data.rindex(b"\x00")])  # one output's text missing
+        elif damage == "changed-text":  # as many texts as before, one letter of the last different
+            entry.write_bytes(data[:-30] + bytes([data[-30] ^ 1]) + data[-29:])
+        else:  # the last text shorter: the number of texts is still right
+            entry.write_bytes(data[:-20])
         assert entry.read_bytes() != data, "the entry was damaged"
     assert build(cards, tmp_path / "out") == cold
 
@@ -99,10 +117,43 @@ def test_changing_the_deck_id_or_name_makes_entries_stale(tmp_path: Path) -> Non
     deck = (cards / "deck.yaml").read_text(encoding="utf-8")
     (cards / "deck.yaml").write_text(deck.replace("id: every-kind", "id: renamed-deck")
                                      .replace("name: Every kind", "name: Renamed"), encoding="utf-8")
-    warm = build(cards, tmp_path / "out")
+    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
+    # Every note's GUID changed with the id: nothing of the last build is this one's.
+    assert (result.code, result.err) == (0, (
+        f"{cards.as_posix()}/deck.yaml:1:5: warning: the deck's id was 'every-kind' in the last build "
+        "to this package: Anki will add every card as new, and keep the old cards and their review "
+        "history apart; change the id back to keep them\n"))
+    assert result.out.endswith("; first build\n")
+    warm = outputs(tmp_path / "out")
     shutil.rmtree(tmp_path / "out")
     assert build(cards, tmp_path / "out") == warm  # the same as without any cache
     assert b"Renamed::People" in warm["deck.manifest.json"]
+
+
+def test_an_entry_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    cold = build(cards, tmp_path / "out")
+    for entry in (tmp_path / "out" / CACHE_FOLDER).iterdir():
+        entry.unlink()
+        entry.mkdir()  # a rename of the new entry over it would fail
+    assert build(cards, tmp_path / "out") == cold
+
+
+def test_a_damaged_manifest_entry_counts_as_new(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    build(cards, tmp_path / "out")
+    manifest = tmp_path / "out" / "deck.manifest.json"
+    lines = manifest.read_text(encoding="utf-8").split("\n")
+    damaged = next(index for index, line in enumerate(lines) if line.startswith('"talks-city": {'))
+    lines[damaged] = '"talks-city": {"fields": [1, 2],'
+    manifest.write_text("\n".join(lines), encoding="utf-8")
+    (cards / "talks.yaml").write_text((cards / "talks.yaml").read_text(encoding="utf-8")
+                                      .replace("Beijing", "Peking"), encoding="utf-8")
+    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"), "--plan")
+    assert (result.code, result.err) == (0, "")
+    lines = result.out.splitlines()
+    assert lines[0].endswith(": 1 added, 1 changed, 0 moved, 0 removed since the last build, 4 unchanged")
+    assert lines[2] == f"  + talks-city  {cards.as_posix()}/talks.yaml:4"
 
 
 def test_entries_of_deleted_files_are_removed(tmp_path: Path) -> None:
@@ -131,3 +182,27 @@ def test_workers_start_for_a_first_build_but_not_for_one_edit(tmp_path: Path,
     warm = build(cards, tmp_path / "out")
     assert pools == [1]  # one edited file: worked out in the build's own process
     assert b"Which day" in warm["deck.html"] and b"Which day" not in cold["deck.html"]
+
+
+def test_the_cache_key_names_every_library_a_file_outcome_uses() -> None:
+    # In a fresh interpreter: which installed packages does working out an outcome import?
+    script = """
+import hashlib, sys, sysconfig
+from pathlib import Path
+from studycards.checker import check_folder
+from studycards.pipeline import FileJob, process_file
+folder = Path(sys.argv[1])
+deck, files, _ = check_folder(folder, "cards")
+for file in files:
+    data = file.read_bytes()
+    process_file(FileJob(file, f"cards/{file.name}", data, hashlib.sha256(data).hexdigest()), deck, folder)
+site = sysconfig.get_paths()["purelib"]
+print(" ".join(sorted({name.split(".")[0] for name, module in list(sys.modules.items())
+                       if (getattr(module, "__file__", None) or "").startswith(site)})))
+"""
+    result = subprocess.run([sys.executable, "-c", script, str(FIXTURES / "decks" / "rich" / "cards")],
+                            capture_output=True, text=True, check=True, cwd=PROJECT)
+    # Not libraries: the editable install's finder, and setuptools' import hook.
+    imported = set(result.stdout.split()) - {"_distutils_hack"} - {
+        name for name in result.stdout.split() if name.startswith("__editable__")}
+    assert imported == set(CACHE_KEY_LIBRARIES)
