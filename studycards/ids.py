@@ -58,10 +58,14 @@ def unique_id(base: str, taken: Container[str]) -> str:
     return candidate
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 def insert_ids(data: bytes, insertions: list[IdInsertion]) -> bytes:
     bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     text = data[len(bom):].decode("utf-8")
-    newline = "\r\n" if "\r\n" in text else "\n"
+    first_break = _LINE_BREAK.search(text)  # the new lines end as the file's lines do
+    newline = first_break.group() if first_break else "\n"
     lines = text.splitlines(keepends=True)
     # Bottom to top, right to left, so earlier positions stay valid.
     for insertion in sorted(insertions, key=_position, reverse=True):

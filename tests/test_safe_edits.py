@@ -222,6 +222,12 @@ def test_id_write_back_keeps_crlf_and_byte_order_mark(tmp_path: Path) -> None:
     assert (cards / "french.yaml").read_bytes() == (
         "\ufeffcards:\r\n  - q: Où se trouve Pékin ?\r\n    id: ou-se-trouve-pekin\r\n"
         "    a: En Chine\r\n").encode("utf-8")
+    # Line ends of old Macs, a lone CR: YAML reads them too, and the new line ends alike.
+    (cards / "french.yaml").write_bytes(b"cards:\r  - q: Which sea lies west of Korea?\r"
+                                        b"    a: The Yellow Sea\r")
+    assert run(str(cards)).code == 0
+    assert (cards / "french.yaml").read_bytes() == (
+        b"cards:\r  - q: Which sea lies west of Korea?\r    id: sea-lies-west-korea\r    a: The Yellow Sea\r")
 
 
 def test_check_reports_missing_ids_without_writing(tmp_path: Path) -> None:
