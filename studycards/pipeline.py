@@ -207,7 +207,7 @@ def _finished(outcome: FileOutcome | Future[FileOutcome | bytes], new: tuple[str
         assert new is not None and cache is not None, "workers send entries only when there is a cache"
         display, digest = new
         cache.put_entry(display, result)
-        finished = outcome_from_entry(result, cache.key, display, digest)
+        finished = outcome_from_entry(result, cache.key, display, digest, fresh=True)
         assert finished is not None, "an entry made by this very program"
         return finished
     if new is not None and cache is not None and result.cacheable:
