@@ -486,6 +486,8 @@ def _unusable_file(file: Path, folder: Path, what: str) -> str:
         return "the file name holds a control character; rename the file"
     if file.is_symlink() and not Path(os.path.realpath(file)).is_relative_to(Path(os.path.realpath(folder))):
         return f"{what} is a link that leaves the cards folder; copy the file in instead"
+    if file.is_symlink() and not file.exists():
+        return f"{what} is a link to nothing (a missing file, or a loop of links)"
     if file.exists() and not file.is_file():
         return f"{what} is not a regular file but a folder, a pipe or a device"
     return ""

@@ -9,8 +9,11 @@ markers ``{{c1::...}}`` survive Markdown untouched.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -40,9 +43,14 @@ _BLOCK_START = re.compile(r"\s|#|>|[-+*](?:\s|$)|(?:[-*_][ \t]*){3,}$|\d{1,9}[.)
 _MARKDOWN_CHARACTER = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]")
 _MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
 _DOUBLE_SPACE = re.compile(r"\s\s")
-# MathJax commands that put links or HTML attributes into the card (its "safe" extension,
-# which would filter them, is not loaded in Anki), and the one that loads more of them.
-_MATHJAX_HTML_COMMAND = re.compile(r"\\(?:href|url|class|cssId|style|data|require)(?![A-Za-z])")
+# MathJax commands that put links, styles or HTML attributes into the card (its "safe"
+# extension, which would filter them, is not loaded in Anki), and the one that loads more.
+# A backslash is a command's only if an even number of backslashes comes before it.
+_MATHJAX_UNSAFE = re.compile(
+    r"(?<!\\)(?:\\\\)*(\\(?:href|url|class|cssId|style|data|require|mmlToken|bbox))(?![A-Za-z])")
+# What MathJax leaves alone in a card: code.
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 # Math within a line: each opening's closing, and the token it makes. texmath finds display
 # math only where it starts a block, and its inline rule's regex rescans the rest of the text
 # for every opening left unclosed.
@@ -92,8 +100,9 @@ class MediaCollector:
         if "\x00" in reference:  # "%00" in a Markdown target: no file system takes it
             return f"{what} '{reference}' has a NUL character in its name"
         path = self.cards_folder.joinpath(*relative.parts)
-        root = self.cards_folder.resolve()
-        if not path.resolve().is_relative_to(root):
+        # realpath, not resolve(): a loop of links must not raise, only fail to be read below.
+        root = Path(os.path.realpath(self.cards_folder))
+        if not Path(os.path.realpath(path)).is_relative_to(root):
             return f"{what} '{reference}' leaves the cards folder"
         if path.exists() and not path.is_file():  # a folder, or a pipe that would never end
             return f"{what} '{reference}' is not a regular file"
@@ -166,13 +175,11 @@ class Renderer:
         elif len(tokens) == 1 and tokens[0].type == "inline":
             tokens = tokens[0].children or []
         rendered: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
-        # Searched in the HTML, not only in math tokens: "\\(" typed as an escaped backslash
-        # reaches Anki as "\(" too, and MathJax typesets it all the same.
-        unsafe = _MATHJAX_HTML_COMMAND.search(rendered)
+        unsafe = _unsafe_math_command(rendered)
         if unsafe:
             problems.append(Problem(*place, "error",
-                                    f"math may not use {unsafe.group()}: in Anki, MathJax would make it "
-                                    "a link or HTML attributes"))
+                                    f"math may not use {unsafe}: in Anki, MathJax would make it a link, "
+                                    "a style or HTML attributes"))
         return inert_av_tags(rendered.rstrip("\n"))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
@@ -220,10 +227,9 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
     }
     if card.kind is Kind.CLOZE:
         cloze = text("cloze", card.cloze)
-        if not _deletions_kept(card.cloze, cloze):
-            problems.append(Problem(card.file, *card.position("cloze"), "error",
-                                    "a cloze marker ({{cN::, :: or }}) is inside an image's description "
-                                    "or a link's address or title; keep the markers out of them"))
+        cloze_problem = _cloze_markup_problem(card.cloze, cloze)
+        if cloze_problem:
+            problems.append(Problem(card.file, *card.position("cloze"), "error", cloze_problem))
         return {"Text": cloze, **common}
     question, answer = text("q", card.question), text("a", card.answer)
     if card.kind is Kind.CHOICE:
@@ -232,24 +238,68 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
     return {"Question": question, "Answer": answer, **common}
 
 
-def _deletions_kept(source: str, html: str) -> bool:
-    """Whether each deletion of the source is whole in its HTML, its markers outside every tag.
+def _cloze_markup_problem(source: str, html: str) -> str:
+    """Why the deletions of a cloze text do not come through its Markdown whole, else "".
 
     Anki and the quiz page split each deletion at its markers ("{{c1::", a hint's "::",
-    "}}") in the HTML. One inside a link's address is lost to percent-encoding (its card
-    would be blank); a marker inside a tag (an image's description, a link's title)
-    would break the tag open, and let the text after it into the tag's attributes.
-    Text outside tags has "<" and ">" escaped, so any "<" is a tag's.
+    "}}") in the HTML. A marker inside a tag (an image's description, a link's title)
+    would break the tag open, and let the text after it into the tag's attributes. A
+    deletion in a link's address is lost to percent-encoding (its card would be blank),
+    and braces escaped in Markdown make one the author did not write. Text outside tags
+    has "<" and ">" escaped, so every "<" starts a tag.
     """
+    tags = [match.span() for match in _TAG.finditer(html)]
+    tag_starts = [start for start, _ in tags]
+
+    def inside_tag(index: int) -> bool:
+        last = bisect.bisect_left(tag_starts, index) - 1  # the last tag that starts before index
+        return last >= 0 and tags[last][1] > index
+
     kept = 0
     for match in CLOZE_PATTERN.finditer(html):
         markers = (match.start(), match.end(2), match.end()) if match.group(3) is not None else (
             match.start(), match.end())
-        for index in markers:
-            if html.rfind("<", 0, index) > html.rfind(">", 0, index):
-                return False
+        if any(inside_tag(index) for index in markers):
+            return ("a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's "
+                    "address or title; keep the markers out of them")
         kept += 1
-    return kept == len(CLOZE_PATTERN.findall(source))
+    if kept != len(CLOZE_PATTERN.findall(source)):
+        return ("the Markdown around a cloze deletion changes it (a deletion in a link's address, or "
+                "braces escaped with \\); write each deletion in plain text")
+    return ""
+
+
+def _unsafe_math_command(html: str) -> str:
+    """The first command of ``_MATHJAX_UNSAFE`` in what Anki's MathJax will read as math, else "".
+
+    Searched in the HTML, not in the Markdown's math: "\\\\(" typed as an escaped
+    backslash reaches Anki as "\\(", which MathJax typesets all the same.
+    """
+    if "\\" not in html:
+        return ""
+    for math in _math_spans(_CODE.sub("", html)):
+        command = _MATHJAX_UNSAFE.search(math)
+        if command:
+            return command.group(1)
+    return ""
+
+
+def _math_spans(text: str) -> Iterator[str]:
+    """What MathJax reads as math: from each "\\(" or "\\[" to its closing, in one pass."""
+    closings = {"(": "\\)", "[": "\\]"}
+    position = 0
+    while closings:
+        openings = [(index, kind) for kind in closings if (index := text.find("\\" + kind, position)) >= 0]
+        if not openings:
+            return
+        start, kind = min(openings)
+        end = text.find(closings[kind], start + 2)
+        if end < 0:
+            del closings[kind]  # no later opening of this kind is closed either
+            position = start + 2
+            continue
+        yield text[start + 2:end]
+        position = end + 2
 
 
 def origin(card: Card) -> str:

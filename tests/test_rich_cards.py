@@ -162,11 +162,14 @@ def test_media_is_bundled_under_hashed_names(tmp_path: Path, collection: Collect
      "image 'https://example.com/map.png' must be a file under media/ in the cards folder"),
     ("![map](media/a%00.png)", "image 'media/a\\x00.png' has a NUL character in its name"),
     ("![map](media/folder.png)", "image 'media/folder.png' is not a regular file"),
+    ("![map](media/loop.png)", "image 'media/loop.png' cannot be read: Too many levels of symbolic links"),
 ])
 def test_bad_media_reference_fails_at_its_place(reference: str, message: str, tmp_path: Path) -> None:
     cards = copy_deck("rich", tmp_path)
     (cards / "media" / "notes.pdf").write_bytes(b"%PDF-1.4")
     (cards / "media" / "folder.png").mkdir()
+    (cards / "media" / "loop.png").symlink_to("round.png")
+    (cards / "media" / "round.png").symlink_to("loop.png")
     (cards / "extra.yaml").write_text(f'cards:\n  - id: bad\n    q: Which?\n    a: "{reference}"\n',
                                       encoding="utf-8")
     result = run(str(cards))
@@ -189,7 +192,8 @@ def test_cloze_markers_inside_an_image_or_link_are_refused(tmp_path: Path) -> No
     # Cut by the edge of an image's tag, the first card's c1 deletion, rewritten for its c2 side,
     # would put the link's address into a live attribute of the image; so would a "::" inside a
     # link's address or title, split there. The second card's deletion would be lost to
-    # percent-encoding, leaving its card blank. A whole image or link is fine.
+    # percent-encoding, leaving its card blank, and the last card's escaped braces would make
+    # one its author did not write. A whole image or link is fine.
     cards = copy_deck("rich", tmp_path)
     (cards / "extra.yaml").write_text(
         'cards:\n'
@@ -202,13 +206,18 @@ def test_cloze_markers_inside_an_image_or_link_are_refused(tmp_path: Path) -> No
         '  - id: colons-in-address\n'
         '    cloze: "{{c1::[x](https://a.example/c::d)}}[z](https://example.com/onmouseover=x//)"\n'
         '  - id: colons-in-title\n'
-        '    cloze: \'See {{c1::[the map](https://example.com "Map::hint")}}.\'\n',
+        '    cloze: \'See {{c1::[the map](https://example.com "Map::hint")}}.\'\n'
+        '  - id: escaped-braces\n'
+        '    cloze: \'\\{\\{c2::made}} by escapes, beside {{c1::one written}}.\'\n',
         encoding="utf-8")
     result = run(str(cards))
-    message = ("error: a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's "
-               "address or title; keep the markers out of them")
-    lines = [f"{cards.as_posix()}/extra.yaml:{line}:12: {message}\n" for line in (3, 5, 9, 11)]
-    assert result.err == "".join(lines) + "4 errors; nothing was written\n"
+    inside = ("a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's address or "
+              "title; keep the markers out of them")
+    changed = ("the Markdown around a cloze deletion changes it (a deletion in a link's address, or braces "
+               "escaped with \\); write each deletion in plain text")
+    lines = [f"{cards.as_posix()}/extra.yaml:{line}:12: error: {message}\n"
+             for line, message in ((3, inside), (5, changed), (9, inside), (11, inside), (13, changed))]
+    assert result.err == "".join(lines) + "5 errors; nothing was written\n"
 
 
 def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
@@ -220,15 +229,18 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         "  - id: link\n"
         "    q: '\\(\\href{javascript:alert(1)}{Which?}\\)'\n"
         "    a: '\\\\(\\style{display:none}{This}\\\\)'\n"
-        "    extra: '\\(\\mathrm{d}x\\) is fine'\n",
+        "    extra: '\\(\\mmlToken{mi}[href=\"javascript:alert(1)\"]{x}\\)'\n"
+        "  - id: near-misses\n"
+        "    q: 'What does `\\(\\href\\)` do, and \\(\\mathrm{d}x\\)?'\n"  # code is not math to MathJax
+        "    a: '\\(a \\\\style\\)'\n"  # an escaped backslash, then the word style
+        "    extra: 'A \\url outside math is text'\n",
         encoding="utf-8")
     result = run(str(cards))
-    assert result.err == (
-        f"{cards.as_posix()}/extra.yaml:3:8: error: math may not use \\href: in Anki, MathJax would make "
-        "it a link or HTML attributes\n"
-        f"{cards.as_posix()}/extra.yaml:4:8: error: math may not use \\style: in Anki, MathJax would make "
-        "it a link or HTML attributes\n"
-        "2 errors; nothing was written\n")
+    assert result.err == "".join(
+        f"{cards.as_posix()}/extra.yaml:{line}:{column}: error: math may not use \\{command}: in Anki, "
+        "MathJax would make it a link, a style or HTML attributes\n"
+        for line, column, command in ((3, 8, "href"), (4, 8, "style"), (5, 12, "mmlToken"))
+    ) + "3 errors; nothing was written\n"
 
 
 def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
