@@ -64,38 +64,36 @@ class Staging:
     def commit(self) -> None:
         """Rename every staged file over its target: by rank, then in the order staged.
 
-        If one cannot be renamed (its target turned out to be a folder, say), the
-        targets already replaced get their old files back, so a failed build still
-        writes nothing. A build killed halfway through leaves some targets renamed and
-        some not; the ranks decide which combinations can be left (see ``assemble``).
+        If the commit stops partway (a target that turned out to be a folder, a file
+        changed meanwhile, even Ctrl-C), the targets already replaced get their old
+        files back, so a failed build still writes nothing. A build killed halfway
+        through leaves some targets renamed and some not; the ranks decide which
+        combinations can be left (see ``assemble``).
         """
         self._staged.sort(key=lambda staged: staged[0])  # stable: same rank, order staged
         landed: list[tuple[Path, Path | None]] = []  # each target replaced, and its old file
         try:
             while self._staged:
                 _, path, target, expected = self._staged[0]
-                if expected is None or _holds(target, expected):
+                if expected is not None and (current := _contents(target)) != expected:
+                    if current != _contents(path):
+                        raise BuildError(f"{target} changed during the build, so nothing was written; "
+                                         "build again")
+                    with contextlib.suppress(OSError):  # a leftover is removed by discard
+                        path.unlink()  # a build running beside this one wrote these bytes first
+                else:
                     old = self._keep_old(target)
                     replace_file(path, target)
                     landed.append((target, old))
-                elif _same_bytes(target, path):  # a build running beside this one wrote them first
-                    path.unlink(missing_ok=True)
-                else:
-                    raise BuildError(f"{target} changed during the build, so nothing was written; "
-                                     "build again")
                 self._staged.pop(0)  # only now: a file that failed to land is still discarded
-        except BuildError:
-            for target, old in reversed(landed):
-                with contextlib.suppress(OSError):
-                    if old is None:
-                        target.unlink()
-                    else:
-                        os.replace(old, target)
+        except BaseException as error:
+            stranded = _put_back(landed)
+            for _, old in stranded:
+                self._scratch.remove(old)  # the only copy left: discard must not remove it
+            if stranded and isinstance(error, BuildError):
+                raise BuildError(f"{error}; and the earlier {stranded[0][0]} could not be put back: "
+                                 f"it is {stranded[0][1]}, until the next build") from None
             raise
-        finally:
-            for _, old in landed:
-                if old is not None:
-                    old.unlink(missing_ok=True)
         self._created.clear()  # they hold the outputs now
         self.discard()
 
@@ -103,14 +101,13 @@ class Staging:
         """A second name for the file at ``target``, to put back if the commit fails; None if there is none.
 
         A hard link costs nothing however large the file; where the file system has
-        none, a copy. It is named as a temporary file, so one left by a kill is swept.
+        none, a copy. It is a scratch file: removed by ``discard``, or swept after a kill.
         """
         if not target.is_file():
             return None
-        old = target.with_name(f"{_PREFIX}{os.getpid()}-old-{target.name}")
-        self._scratch.append(old)  # removed by discard if the commit stops before it is used
+        old = self.scratch(target.parent, target.suffix)
         try:
-            old.unlink(missing_ok=True)
+            old.unlink()
             try:
                 os.link(target, old)
             except OSError:
@@ -132,18 +129,29 @@ class Staging:
         self._created.clear()
 
 
-def _holds(file: Path, data: bytes) -> bool:
+def _contents(file: Path) -> bytes | None:
+    """A file's bytes; ``None`` when there is no such file."""
     try:
-        return file.read_bytes() == data
-    except OSError:
-        return False
+        return file.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise BuildError(f"cannot read {file}: {error.strerror}") from None
 
 
-def _same_bytes(file: Path, other: Path) -> bool:
-    try:
-        return _holds(file, other.read_bytes())
-    except OSError:
-        return False
+def _put_back(landed: list[tuple[Path, Path | None]]) -> list[tuple[Path, Path]]:
+    """Undo the renames of a commit that stopped; the targets whose old file stays where it was kept."""
+    stranded = []
+    for target, old in reversed(landed):
+        try:
+            if old is None:
+                target.unlink()
+            else:
+                os.replace(old, target)
+        except OSError:
+            if old is not None:
+                stranded.append((target, old))
+    return stranded
 
 
 def sweep_stale(folder: Path) -> None:

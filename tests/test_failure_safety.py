@@ -239,3 +239,39 @@ def test_a_file_that_already_holds_what_was_staged_is_left_as_it_is(tmp_path: Pa
     assert (tmp_path / "deck.apkg").read_text() == "new package"
     assert (tmp_path / "cards.yaml").read_text() == "cards as read, with ids"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cards.yaml", "deck.apkg"]
+
+
+def test_a_commit_interrupted_by_ctrl_c_puts_the_old_files_back(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "deck.apkg").write_text("old package")
+    (tmp_path / "deck.html").write_text("old quiz")
+    renames = []
+
+    def interrupted_second_time(source: Path, target: Path) -> None:
+        renames.append(target.name)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        replace_file(source, target)
+
+    monkeypatch.setattr(output, "replace_file", interrupted_second_time)
+    staging = Staging()
+    staging.stage(tmp_path / "deck.apkg").write_text("new package")
+    staging.stage(tmp_path / "deck.html").write_text("new quiz")
+    with pytest.raises(KeyboardInterrupt):
+        staging.commit()
+    staging.discard()
+    assert renames == ["deck.apkg", "deck.html"]
+    assert (tmp_path / "deck.apkg").read_text() == "old package"
+    assert (tmp_path / "deck.html").read_text() == "old quiz"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["deck.apkg", "deck.html"]
+
+
+def test_a_target_with_a_long_name_is_replaced(tmp_path: Path) -> None:
+    # Its old file is kept under a scratch name of its own, not under its name made longer.
+    target = tmp_path / f"{'long' * 60}.yaml"  # 245 bytes: near the usual limit of 255
+    target.write_text("old")
+    staging = Staging()
+    staging.stage(target).write_text("new")
+    staging.commit()
+    assert target.read_text() == "new"
+    assert [path.name for path in tmp_path.iterdir()] == [target.name]
