@@ -153,7 +153,7 @@ def entry_bytes(outcome: FileOutcome, key: str) -> bytes:
         texts += (fields, entry)
     body = facts + _SEPARATOR.join(texts).encode("utf-8")
     header = {"key": key, "display": outcome.display, "digest": outcome.digest,
-              "facts": len(facts), "sha256": hashlib.sha256(body).hexdigest()}
+              "facts": len(facts), "sha256": _checksum(len(facts), body)}
     return b"".join([json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), b"\n",
                      body])
 
@@ -172,7 +172,7 @@ def outcome_from_entry(data: bytes, key: str, display: str, digest: str,
         header = json.loads(data[:start])
         if header["key"] != key or header["digest"] != digest or header["display"] != display:
             return None
-        if not fresh and hashlib.sha256(memoryview(data)[start:]).hexdigest() != header["sha256"]:
+        if not fresh and _checksum(header["facts"], memoryview(data)[start:]) != header["sha256"]:
             return None  # cut short, or changed since it was written
         end = start + header["facts"]
         rows, problem_rows = marshal.loads(data[start:end])
@@ -184,6 +184,13 @@ def outcome_from_entry(data: bytes, key: str, display: str, digest: str,
         return FileOutcome(display, problems, cards, texts[1::2], texts[2::2], texts[0], digest=digest)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError):
         return None
+
+
+def _checksum(facts_length: int, body: bytes | memoryview) -> str:
+    # The length that splits the body in two is covered too: changed, it would split it wrongly.
+    digest = hashlib.sha256(str(facts_length).encode())
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def _facts_row(facts: CardFacts) -> tuple[Any, ...]:

@@ -48,7 +48,7 @@ def rewritten(entry: bytes, old: bytes, new: bytes) -> bytes:
     header_line, body = entry.split(b"\n", 1)
     header = json.loads(header_line)
     body = body.replace(old, new)
-    header["sha256"] = hashlib.sha256(body).hexdigest()
+    header["sha256"] = hashlib.sha256(str(header["facts"]).encode() + body).hexdigest()
     return json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" + body
 
 
@@ -69,7 +69,7 @@ def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "stale-key", "changed-facts", "cut-texts",
-                                    "changed-text", "cut-last-text"])
+                                    "changed-text", "cut-last-text", "facts-length"])
 def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
@@ -82,6 +82,10 @@ def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
             entry.write_bytes(data[: len(data) // 2])
         elif damage == "stale-key":
             entry.write_bytes(data.replace(b'"key":"', b'"key":"0', 1))
+        elif damage == "facts-length":  # the header says where the facts end: one byte later
+            length = json.loads(data[:facts])["facts"]
+            entry.write_bytes(data.replace(f'"facts":{length},'.encode(),
+                                           f'"facts":{length + 1},'.encode(), 1))
         elif damage == "changed-facts":
             entry.write_bytes(data[:facts + 5] + bytes([data[facts + 5] ^ 1]) + data[facts + 6:])
         elif damage == "cut-texts":
