@@ -67,6 +67,7 @@ class Assembly:
     plan: Plan | None = None  # against the last build's manifest, when there is one
     places: dict[str, str] = field(default_factory=dict)  # added card id -> file:line, for --plan
     ids_written: int = 0
+    earlier_deck_id: str = ""  # the last build's deck id, when it was another: nothing compared
 
     @property
     def errors(self) -> int:
@@ -96,7 +97,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
                                        "package: Anki will add every card as new, and keep the old "
                                        "cards and their review history apart; change the id back to "
                                        "keep them"))
-        previous = None
+        result.earlier_deck_id, previous = previous.deck_id, None
     staging = Staging()
     outputs: _Outputs | None = None
     stack = contextlib.ExitStack()

@@ -114,16 +114,23 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"checked {display}: {_counts(result)}, {_plural(result.warnings, 'warning')}; "
               "nothing was written", file=out)
     elif mode == "plan" and result.plan is None:
-        print(f"plan for {target}: no earlier build to compare with; "
-              f"all {result.notes} cards are new", file=out)
+        print(f"plan for {target}: {_no_earlier_build(result)}; all {result.notes} cards are new", file=out)
     elif mode == "plan" and result.plan is not None:
         for line in format_plan(result.plan, result.target, result.places):
             print(line, file=out)
     else:
-        since = result.plan.counts() if result.plan else "first build"
+        since = result.plan.counts() if result.plan else (
+            f"first build as deck '{result.deck.id}'" if result.earlier_deck_id else "first build")
         ids = f"; {_plural(result.ids_written, 'new id')} written" if result.ids_written else ""
         print(f"built {target}: {_counts(result)}; {since}{ids}", file=out)
     return EXIT_OK
+
+
+def _no_earlier_build(result: Assembly) -> str:
+    if not result.earlier_deck_id:
+        return "no earlier build to compare with"
+    assert result.deck is not None, "only a deck that was read has a plan"
+    return f"the last build was of deck '{result.earlier_deck_id}', not '{result.deck.id}'"
 
 
 def _safe_out(out: Path, cards: Path) -> bool:

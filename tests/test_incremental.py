@@ -121,13 +121,16 @@ def test_changing_the_deck_id_or_name_makes_entries_stale(tmp_path: Path) -> Non
     deck = (cards / "deck.yaml").read_text(encoding="utf-8")
     (cards / "deck.yaml").write_text(deck.replace("id: every-kind", "id: renamed-deck")
                                      .replace("name: Every kind", "name: Renamed"), encoding="utf-8")
-    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
     # Every note's GUID changed with the id: nothing of the last build is this one's.
-    assert (result.code, result.err) == (0, (
-        f"{cards.as_posix()}/deck.yaml:1:5: warning: the deck's id was 'every-kind' in the last build "
-        "to this package: Anki will add every card as new, and keep the old cards and their review "
-        "history apart; change the id back to keep them\n"))
-    assert result.out.endswith("; first build\n")
+    warning = (f"{cards.as_posix()}/deck.yaml:1:5: warning: the deck's id was 'every-kind' in the last "
+               "build to this package: Anki will add every card as new, and keep the old cards and their "
+               "review history apart; change the id back to keep them\n")
+    plan = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"), "--plan")
+    assert (plan.err, plan.out.split(": ", 1)[1]) == (
+        warning, "the last build was of deck 'every-kind', not 'renamed-deck'; all 6 cards are new\n")
+    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
+    assert (result.code, result.err) == (0, warning)
+    assert result.out.endswith("; first build as deck 'renamed-deck'\n")
     warm = outputs(tmp_path / "out")
     shutil.rmtree(tmp_path / "out")
     assert build(cards, tmp_path / "out") == warm  # the same as without any cache
