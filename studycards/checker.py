@@ -446,7 +446,7 @@ def _check_deck_name(values: _Values, key: str, path: str, problems: list[Proble
         return
     levels = name.split("::")
     if any(not level.strip() for level in levels):
-        problem = f"{key} '{name}' has an empty level between '::'; Anki would call it 'blank'"
+        problem = f"{key} '{name}' has an empty level; Anki would call it 'blank'"
     elif any(level != level.strip() for level in levels):
         problem = f"{key} '{name}' has a level that starts or ends with a space, which Anki would drop"
     else:

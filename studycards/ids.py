@@ -18,6 +18,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from studycards.cards import CLOZE_PATTERN, Card, IdSlot
+from studycards.reader import LINE_BREAK
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset({
@@ -58,13 +59,10 @@ def unique_id(base: str, taken: Container[str]) -> str:
     return candidate
 
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
-
-
 def insert_ids(data: bytes, insertions: list[IdInsertion]) -> bytes:
     bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     text = data[len(bom):].decode("utf-8")
-    first_break = _LINE_BREAK.search(text)  # the new lines end as the file's lines do
+    first_break = LINE_BREAK.search(text)  # the new lines end as the file's lines do
     newline = first_break.group() if first_break else "\n"
     lines = text.splitlines(keepends=True)
     # Bottom to top, right to left, so earlier positions stay valid.

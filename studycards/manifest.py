@@ -168,8 +168,8 @@ class Plan:
                 f"{len(self.removed)} removed since the last build")
 
 
-def _file_of(entry_text_: str) -> str:
-    entry = parse_entry(entry_text_)
+def _file_of(text: str) -> str:
+    entry = parse_entry(text)
     return entry.file if entry is not None else "an unknown file"
 
 

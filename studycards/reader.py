@@ -61,7 +61,8 @@ _LINE_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": 
 _PYTHON_TO_LIBYAML_WORDING = {
     "mapping values are not allowed here": "mapping values are not allowed in this context",
 }
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+# How lines end, as YAML reads them: CRLF, LF, or a CR alone.
+LINE_BREAK = re.compile(r"\r\n?|\n")
 _PYTHON_EXPECTED = re.compile(r"^expected (?:the )?(.+), but (?:got|found) .*$")
 
 
@@ -336,13 +337,11 @@ def _character_at(text: str, line: int, column: int) -> str:
 
 
 def _text_position(text: str, index: int) -> tuple[int, int]:
-    # Lines end as YAML ends them: CRLF, LF, or a CR alone.
-    breaks = [match.end() for match in _LINE_BREAK.finditer(text, 0, index)]
+    breaks = [match.end() for match in LINE_BREAK.finditer(text, 0, index)]
     return len(breaks) + 1, index - (breaks[-1] if breaks else 0) + 1
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
-    line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
-    line = len(_LINE_BREAK.findall(data[:line_start].decode("utf-8", errors="replace"))) + 1
-    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return line, column
+    # The bytes before the first invalid one are valid UTF-8: count in their text.
+    before = data[:offset].decode("utf-8")
+    return _text_position(before, len(before))

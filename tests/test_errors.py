@@ -91,7 +91,7 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
      "2:3:12: error: cloze numbers go up to c65535"),
     ("subdeck: 'Talks::::Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
-     "2:1:10: error: subdeck 'Talks::::Seoul' has an empty level between '::'; Anki would call it 'blank'"),
+     "2:1:10: error: subdeck 'Talks::::Seoul' has an empty level; Anki would call it 'blank'"),
     ("subdeck: 'Talks:: Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
      "2:1:10: error: subdeck 'Talks:: Seoul' has a level that starts or ends with a space, which Anki "
      "would drop"),
