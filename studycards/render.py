@@ -13,7 +13,6 @@ import bisect
 import hashlib
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -48,6 +47,7 @@ _DOUBLE_SPACE = re.compile(r"\s\s")
 # A backslash is a command's only if an even number of backslashes comes before it.
 _MATHJAX_UNSAFE = re.compile(
     r"(?<!\\)(?:\\\\)*(\\(?:href|url|class|cssId|style|data|require|mmlToken|bbox))(?![A-Za-z])")
+_MATH_OPENING = re.compile(r"\\[(\[]")
 # What MathJax leaves alone in a card: code.
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -255,51 +255,35 @@ def _cloze_markup_problem(source: str, html: str) -> str:
         last = bisect.bisect_left(tag_starts, index) - 1  # the last tag that starts before index
         return last >= 0 and tags[last][1] > index
 
-    kept = 0
+    numbers = []
     for match in CLOZE_PATTERN.finditer(html):
         markers = (match.start(), match.end(2), match.end()) if match.group(3) is not None else (
             match.start(), match.end())
         if any(inside_tag(index) for index in markers):
             return ("a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's "
                     "address or title; keep the markers out of them")
-        kept += 1
-    if kept != len(CLOZE_PATTERN.findall(source)):
+        numbers.append(match.group(1))
+    if numbers != [match.group(1) for match in CLOZE_PATTERN.finditer(source)]:
         return ("the Markdown around a cloze deletion changes it (a deletion in a link's address, or "
                 "braces escaped with \\); write each deletion in plain text")
     return ""
 
 
 def _unsafe_math_command(html: str) -> str:
-    """The first command of ``_MATHJAX_UNSAFE`` in what Anki's MathJax will read as math, else "".
+    """The first command of ``_MATHJAX_UNSAFE`` that Anki's MathJax could read as math, else "".
 
     Searched in the HTML, not in the Markdown's math: "\\\\(" typed as an escaped
-    backslash reaches Anki as "\\(", which MathJax typesets all the same.
+    backslash reaches Anki as "\\(", which MathJax typesets all the same. Everything
+    after the first opening counts: MathJax's own search for the closing skips escaped
+    pairs and braces, and a copy of it here could disagree with it; a command outside
+    math is refused with it, which costs nothing but a rare false alarm.
     """
     if "\\" not in html:
         return ""
-    for math in _math_spans(_CODE.sub("", html)):
-        command = _MATHJAX_UNSAFE.search(math)
-        if command:
-            return command.group(1)
-    return ""
-
-
-def _math_spans(text: str) -> Iterator[str]:
-    """What MathJax reads as math: from each "\\(" or "\\[" to its closing, in one pass."""
-    closings = {"(": "\\)", "[": "\\]"}
-    position = 0
-    while closings:
-        openings = [(index, kind) for kind in closings if (index := text.find("\\" + kind, position)) >= 0]
-        if not openings:
-            return
-        start, kind = min(openings)
-        end = text.find(closings[kind], start + 2)
-        if end < 0:
-            del closings[kind]  # no later opening of this kind is closed either
-            position = start + 2
-            continue
-        yield text[start + 2:end]
-        position = end + 2
+    text = _CODE.sub(" ", html)
+    opening = _MATH_OPENING.search(text)
+    command = _MATHJAX_UNSAFE.search(text, opening.end()) if opening else None
+    return command.group(1) if command else ""
 
 
 def origin(card: Card) -> str:
