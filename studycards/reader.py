@@ -121,15 +121,15 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
         if data.startswith(bom):
             return None, [Problem(path, 1, 1, "error",
                                   f"file is {name}; save it as UTF-8")]
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+    mark = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    data = data[mark:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line, column = _byte_position(data, error.start)
         return None, [Problem(path, line, column, "error",
                               f"invalid UTF-8 byte 0x{data[error.start]:02x} "
-                              f"(byte offset {error.start}); save the file as UTF-8")]
+                              f"(byte offset {mark + error.start}); save the file as UTF-8")]
     control = _CONTROL_CHARACTER.search(text)
     if control:
         line, column = _text_position(text, control.start())
