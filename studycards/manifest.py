@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
@@ -18,7 +19,7 @@ from studycards.cards import ID_PATTERN, CardFacts, Deck, Kind
 from studycards.notetypes import schema
 from studycards.package import LATEST_TIMESTAMP
 from studycards.problems import Problem
-from studycards.render import RenderedNote
+from studycards.render import RenderedNote, origin_text
 
 MANIFEST_FORMAT = 1
 KIND_CHANGE_ADVICE = ("Anki will not update a note whose kind changed; give the card a new id "
@@ -170,7 +171,12 @@ class Plan:
 
 def _file_of(text: str) -> str:
     entry = parse_entry(text)
-    return entry.file if entry is not None else "an unknown file"
+    return entry.file if entry is not None else ""
+
+
+# What a regular expression reads as more than itself; "#", "&", "-" and "~" too, which Rust's
+# regular expressions allow to be escaped.
+_REGEX_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$#&\-~]")
 
 
 def kind_change_warning(before: CardEntry, card: CardFacts) -> Problem | None:
@@ -234,9 +240,21 @@ def read_manifest(path: Path) -> Manifest | None:
 
 
 def removed_search(removed: list[tuple[str, str]]) -> str:
-    """A search to paste into Anki's browser that finds the removed cards' notes."""
-    terms = [f'"origin:*· {card_id}"' for card_id, _ in removed]
+    """A search to paste into Anki's browser that finds exactly the removed cards' notes.
+
+    Each matches its note's whole origin field ("file · id", as ``render.origin`` makes it)
+    with a case-sensitive regular expression: Anki's plain search takes "_" for any
+    character and ignores case, so "basic_one" would also find "BASIC-one".
+    """
+    # A card whose file the manifest no longer says is matched by its id alone.
+    terms = [f'"origin:re:(?-i){"^" if file else ""}{_literal(origin_text(file, card_id))}$"'
+             for card_id, file in removed]
     return terms[0] if len(terms) == 1 else f"({' or '.join(terms)})"
+
+
+def _literal(text: str) -> str:
+    """``text`` as a regular expression (Rust's, as Anki's) that matches it and nothing else."""
+    return _REGEX_SPECIAL.sub(lambda match: "\\" + match.group(), text)
 
 
 def format_plan(plan: Plan, target: Path, new_card_files: dict[str, str]) -> list[str]:
@@ -257,7 +275,7 @@ def format_plan(plan: Plan, target: Path, new_card_files: dict[str, str]) -> lis
                          "move them in Anki's browser if you want them in the new subdeck.")
     if plan.removed:
         lines.append(f"removed ({len(plan.removed)}):")
-        lines += [f"  - {card_id}  (was in {file})" for card_id, file in plan.removed]
+        lines += [f"  - {card_id}  (was in {file or 'an unknown file'})" for card_id, file in plan.removed]
         lines.append("  Anki never deletes notes on import: these stay in your collection.")
         lines.append("  To find them, paste this into the search bar of Anki's browser:")
         lines.append(f"    {removed_search(plan.removed)}")

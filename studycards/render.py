@@ -180,7 +180,7 @@ class Renderer:
             problems.append(Problem(*place, "error",
                                     f"math may not use {unsafe}: in Anki, MathJax would make it a link, "
                                     "a style or HTML attributes"))
-        return inert_av_tags(rendered.rstrip("\n"))
+        return inert_anki_tags(rendered.rstrip("\n"))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
         # markdown-it percent-encodes the target; the file is named as the author wrote it.
@@ -288,15 +288,22 @@ def _unsafe_math_command(html: str) -> str:
 
 def origin(card: Card) -> str:
     """Where a card comes from, shown on its back and searchable in Anki."""
-    return inert_av_tags(escape_html(f"{card.file_name} · {card.id}"))
+    return origin_text(card.file_name, card.id)
 
 
-def inert_av_tags(html: str) -> str:
-    """Anki plays "[sound:…]" and speaks "[anki:tts]…[/anki:tts]" in any field: typed, they stay text.
+def origin_text(file_name: str, card_id: str) -> str:
+    return inert_anki_tags(escape_html(f"{file_name} · {card_id}"))
 
-    Only the Audio field holds a sound tag, one this program wrote.
+
+def inert_anki_tags(html: str) -> str:
+    """Tags Anki acts on in any field, typed by an author, stay text.
+
+    Anki plays "[sound:…]", speaks "[anki:tts]…[/anki:tts]", and its desktop reviewer
+    puts a typing box wherever "[[type:…]]" is. Only the Audio field holds a sound tag,
+    one this program wrote, and only the typed note type's template a typing box.
     """
-    return html.replace("[sound:", "&#91;sound:").replace("[anki:", "&#91;anki:")
+    return html.replace("[sound:", "&#91;sound:").replace("[anki:", "&#91;anki:").replace(
+        "[[type:", "&#91;[type:")
 
 
 def choices_html(card: Card, choices: list[str]) -> str:

@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it.common.utils import escapeHtml
 
-from studycards.render import MediaCollector, Renderer, _make_markdown, escape_html, inert_av_tags
+from studycards.render import MediaCollector, Renderer, _make_markdown, escape_html, inert_anki_tags
 
 # Text built from the characters Markdown cares about, plus ordinary ones.
 MARKDOWN_TEXT = st.text(alphabet=st.sampled_from(list("ab c1.)*_-+#>`~[]()!\\<&\"'|:{}=\n\t"))
@@ -23,7 +23,7 @@ def reference(text: str) -> str:
     if len(tokens) == 3 and tokens[0].type == "paragraph_open":
         tokens = tokens[1].children or []
     html: str = REFERENCE.renderer.render(tokens, REFERENCE.options, {})
-    return inert_av_tags(html.rstrip("\n"))
+    return inert_anki_tags(html.rstrip("\n"))
 
 
 @settings(max_examples=400, deadline=None)

@@ -53,7 +53,7 @@ TEMPLATE_ELEMENTS = {"div", "hr", "span", "ol", "li"}
 TEMPLATE_ATTRIBUTES = {"class", "id", "data-cloze", "data-ordinal"}
 
 
-@pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice"])
+@pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice", "type-box"])
 def test_hostile_text_is_shown_as_text(card_id: str, tmp_path: Path, collection: Collection) -> None:
     imported(tmp_path, collection, "hostile")
     for question, answer in card_sides(collection, card_id):
@@ -86,6 +86,9 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
     assert '<div class="extra">&#91;anki:tts lang=en_US]Spoken, not shown?[/anki:tts]</div>' in answer
     assert "[anki:play" not in answer
     assert collection.get_card(collection.find_cards('"origin:*· choice"')[0]).answer_av_tags() == []
+    # Nor does a typing box appear where an author typed Anki's tag for one.
+    (question, answer), = card_sides(collection, "type-box")
+    assert question == '<div class="question">Which &#91;[type:Answer]] box?</div>'
     (question, answer), = card_sides(collection, "cloze")
     assert question == ('<div class="question">The <span class="cloze" data-cloze="&amp;lt&#x3B;b&#x20;'
                         "onmouseover&#x3D;alert&#x28;5&#x29;&amp;gt&#x3B;answer&amp;lt&#x3B;&#x2F;b"

@@ -144,7 +144,7 @@ def test_plan_lists_every_change(tmp_path: Path) -> None:
         "  - talks-month  (was in beta.yaml)",
         "  Anki never deletes notes on import: these stay in your collection.",
         "  To find them, paste this into the search bar of Anki's browser:",
-        '    "origin:*· talks-month"',
+        '    "origin:re:(?-i)^beta\\.yaml · talks\\-month$"',
     ]
     # --plan writes nothing: not the id, not the package, not the manifest.
     assert (cards / "beta.yaml").read_bytes() == beta_before
@@ -372,3 +372,24 @@ def test_ids_go_only_into_a_file_as_it_was_read(tmp_path: Path) -> None:
     staging.commit()
     assert (cards / "topic.yaml").read_bytes() == written
     assert sorted(path.name for path in cards.iterdir()) == ["topic.yaml"]
+
+
+def test_removed_search_finds_only_the_removed_notes(tmp_path: Path, collection: Collection) -> None:
+    # Anki's plain search takes "_" for any character and ignores case: "basic_one" would find all.
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: search\nname: Search\nsource: Fixture\n", encoding="utf-8")
+    ids = ["basic_one", "basic-one", "BASIC_ONE", "basic.one", "basicXone"]
+    (cards / "a_b.yaml").write_text("cards:\n" + "".join(
+        f"  - {{id: {card_id}, q: 'Which {number}?', a: '{number}'}}\n"
+        for number, card_id in enumerate(ids)), encoding="utf-8")
+    assert run(str(cards)).code == 0
+    import_package(collection, tmp_path / "dist" / "search.apkg")
+    text = (cards / "a_b.yaml").read_text(encoding="utf-8")
+    (cards / "a_b.yaml").write_text(text.replace("  - {id: basic_one, q: 'Which 0?', a: '0'}\n", ""),
+                                    encoding="utf-8")
+    plan = run(str(cards), "--plan")
+    search = plan.out.splitlines()[-1].strip()
+    assert search == '"origin:re:(?-i)^a_b\\.yaml · basic_one$"'
+    (found,) = collection.find_notes(search)
+    assert collection.get_note(found)["Origin"] == "a_b.yaml · basic_one"
