@@ -76,7 +76,7 @@ _STOP_WORDS = frozenset({
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or",
     "is", "are", "was", "were", "be", "been", "did", "do", "does", "which", "what", "who", "whom",
     "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "as",
-    "his", "her", "their", "he", "she", "they", "not", "no", "yes", "s",
+    "his", "her", "their", "he", "she", "they", "yes", "s",
 })
 _QA_KINDS = frozenset({Kind.BASIC, Kind.REVERSED, Kind.TYPED, Kind.CHOICE})
 
@@ -110,6 +110,13 @@ def long_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]
 
 
 _SENTENCE_BREAK = re.compile(r"(?<!\b[A-Za-z])[.!?]+[\"'”’)]*\s+[\"'“‘(]*[A-Z0-9]")
+_WORD_BEFORE = re.compile(r"[A-Za-z]+$")
+# Words shortened with a full stop, which a capital or a number often follows: "Dr. Seuss".
+_ABBREVIATIONS = frozenset({
+    "dr", "mr", "mrs", "ms", "prof", "st", "mt", "jr", "sr", "gen", "col", "capt", "lt", "rev", "op",
+    "no", "nos", "vol", "vols", "ch", "fig", "pp", "approx", "ca", "cf", "vs", "inc", "ltd", "co",
+    "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
 
 
 def multi_sentence_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
@@ -119,13 +126,21 @@ def multi_sentence_answer(card: Card, deck: Deck, config: LintConfig) -> Iterato
 
     Fails: ``a: Seven months. It was also the first visit in six years.``
     """
-    if _SENTENCE_BREAK.search(card.answer.strip()):
+    answer = card.answer.strip()
+    for match in _SENTENCE_BREAK.finditer(answer):
+        before = _WORD_BEFORE.search(answer, 0, match.start())
+        if answer[match.start()] == "." and before and before.group().casefold() in _ABBREVIATIONS:
+            continue
         yield Finding("a", "answer has more than one sentence; make one card per fact")
+        return
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
 _MAX_ITEM_WORDS = 4
 _LIST_SEPARATOR = re.compile(r"\s*(?:[,;]\s*(?:(?:and|or)\s+)?|\s(?:and|or)\s)\s*")
+_DIGIT_GROUPS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+# One value written in brackets, such as a vector "(0, 0, 1)" or a list literal "[0, 2, 4]".
+_BRACKETED = re.compile(r"^[(\[{][^()\[\]{}]*[)\]}]$")
 
 
 def enumeration_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
@@ -135,9 +150,9 @@ def enumeration_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
 
     Fails: ``a: Seoul, Beijing and Tokyo``
     """
-    answer = card.answer.strip()
+    answer = _DIGIT_GROUPS.sub("", card.answer.strip())  # "299,792,458" is one number
     items = len(_LIST_ITEM.findall(answer))
-    if items < 3 and ("," in answer or ";" in answer):
+    if items < 3 and ("," in answer or ";" in answer) and not _BRACKETED.match(answer):
         parts = [part for part in _LIST_SEPARATOR.split(answer) if part]
         # Short parts are items; long ones are clauses of a sentence.
         if all(len(words(part)) <= _MAX_ITEM_WORDS for part in parts):
@@ -243,6 +258,8 @@ _TIME_RELATIVE = re.compile(
     r"\b(?:currently|nowadays|now|latest|recently|today|these\s+days|at\s+present|"
     r"(?:this|last|next)\s+(?:week|month|year))\b", re.IGNORECASE)
 _DATE = re.compile(r"\b(?:1[0-9]|20)\d{2}\b")
+# Text in double or curly quotes, or in single quotes that are not apostrophes.
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<!\w)'[^']*'(?!\w)")
 
 
 def time_relative(card: Card, deck: Deck, config: LintConfig) -> Iterator[Finding]:
@@ -253,8 +270,11 @@ def time_relative(card: Card, deck: Deck, config: LintConfig) -> Iterator[Findin
     Fails: ``q: Who is currently South Korea's foreign minister?``
     """
     for key, text in (("q", card.question), ("a", card.answer), ("cloze", card.cloze)):
-        match = _TIME_RELATIVE.search(text)
-        if match and not _DATE.search(text):
+        # A word in quotes is mentioned, not used: 'the Korean word for "today"'. So is an
+        # answer that is nothing but the word, as a language card's is.
+        unquoted = _QUOTED.sub(" ", text)
+        match = _TIME_RELATIVE.search(unquoted)
+        if match and not _DATE.search(text) and not (key == "a" and match.group(0) == text.strip(" .!?")):
             yield Finding(key, f"'{match.group(0)}' goes stale; anchor it to a date "
                                "(e.g. 'in May 2024')")
 
@@ -369,12 +389,18 @@ def prompt_signature(card: Card) -> Signature | None:
     """
     if card.kind is Kind.REVERSED:
         return None  # a reversed card's prompt is a term, often legitimately shared
-    key = sorted(content_words(card.prompt_text))
+    if card.kind is Kind.CLOZE:
+        # A cloze asks the text around its deletions (with their hints); the deletions answer.
+        # "{{c1::Paris}} is in France" and "Paris is in {{c1::France}}" ask different things.
+        prompt_text = CLOZE_PATTERN.sub(lambda match: f" {match.group(3) or ''} ", card.cloze)
+        answer_text = " ".join(match.group(2) for match in CLOZE_PATTERN.finditer(card.cloze))
+    else:
+        prompt_text, answer_text = card.question, card.answer
+    key = sorted(content_words(prompt_text))
     if not key:
         return None
     prompt = _stable_hash(("cloze" if card.kind is Kind.CLOZE else "q", *key))
-    answer = _stable_hash(words(card.answer if card.kind is not Kind.CLOZE else card.cloze))
-    return prompt, answer
+    return prompt, _stable_hash(words(answer_text))
 
 
 def _stable_hash(parts: tuple[str, ...]) -> int:

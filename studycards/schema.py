@@ -24,21 +24,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studycards.cards import CARD_KEYS, CLOZE_OPENING, DECK_KEYS, FILE_KEYS, ID_PATTERN, KIND_KEYS, Key
+from studycards.cards import CARD_KEYS, DECK_KEYS, FILE_KEYS, ID_PATTERN, KIND_KEYS, Key
 from studycards.lint import RULE_IDS
 
 SCHEMA_FOLDER = Path(__file__).parent / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 _TEXT: dict[str, Any] = {"type": ["string", "number", "boolean"], "minLength": 1, "pattern": r"\S"}
-_ID = {"type": "string", "pattern": "^" + ID_PATTERN.pattern.removesuffix(r"\Z") + "$"}
+# An editor reads "id: 1066" or "tags: [1944]" as a number where the build reads text; a
+# number is a valid id and tag, and the pattern applies to text only.
+_ID = {"type": ["string", "number"], "pattern": "^" + ID_PATTERN.pattern.removesuffix(r"\Z") + "$"}
 _RULE = {"enum": list(RULE_IDS)}
-_TAG = {"type": "string", "pattern": r"^\S+$"}
+_WHOLE_DELETION = r"\{\{c0*[1-9][0-9]*::(?:(?!\{\{|\}\})[\s\S])*\}\}"
+_TAG = {"type": ["string", "number"], "pattern": r"^\S+$"}
 # What each key's values must look like beyond its type.
 _REFINED: dict[str, dict[str, Any]] = {
     "id": _ID,
-    # A cloze must hold a deletion, "{{c<number>::...}}": the schema checks for its start.
-    "cloze": {**_TEXT, "type": "string", "pattern": CLOZE_OPENING.pattern},
+    # A cloze must hold a whole deletion numbered from c1 (in the regular expressions that both
+    # editors and Python understand).
+    "cloze": {**_TEXT, "type": "string", "pattern": _WHOLE_DELETION},
     "tags": {"type": "array", "items": _TAG},
     "choices": {"type": "array", "items": _TEXT, "minItems": 2, "uniqueItems": True},
     "disable": {"type": "array", "items": _RULE},

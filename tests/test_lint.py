@@ -105,6 +105,33 @@ def test_rule_near_miss_is_quiet(rule: str, failing: str, warning: str, near_mis
     assert lint(tmp_path, monkeypatch) == (0, "")
 
 
+# Good cards that a rule once warned about, each named by that rule.
+GOOD_CARDS = [
+    ("enumeration-answer: one number", "  - id: c\n    q: How fast is light, in metres a second?\n"
+                                       "    a: '299,792,458'\n"),
+    ("enumeration-answer: one vector", "  - id: c\n    q: Which unit vector points along z?\n"
+                                       "    a: (0, 0, 1)\n"),
+    ("multi-sentence-answer: Dr.", "  - id: c\n    q: Who wrote The Cat in the Hat?\n    a: Dr. Seuss\n"),
+    ("multi-sentence-answer: St.", "  - id: c\n    q: Where does the Gateway Arch stand?\n"
+                                   "    a: St. Louis, Missouri\n"),
+    ("time-relative: a quoted word", '  - id: c\n    q: What is the Korean word for "today"?\n    a: 오늘\n'),
+    ("time-relative: a vocabulary answer", "  - id: c\n    q: What does 지금 mean?\n    a: now\n"),
+    ("conflicting-answers: a negation", "  - id: c\n    q: Which particle carries a charge?\n"
+                                        "    a: The electron\n"
+                                        "  - id: d\n    q: Which particle carries no charge?\n"
+                                        "    a: The neutron\n"),
+    ("conflicting-answers: other deletions",
+     "  - id: c\n    cloze: '{{c1::Paris}} is the capital of France.'\n"
+     "  - id: d\n    cloze: 'Paris is the capital of {{c1::France}}.'\n"),
+]
+
+
+@pytest.mark.parametrize(("case", "cards"), GOOD_CARDS, ids=[case for case, _ in GOOD_CARDS])
+def test_good_cards_are_quiet(case: str, cards: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_deck(tmp_path, cards)
+    assert lint(tmp_path, monkeypatch) == (0, "")
+
+
 def test_missing_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_deck(tmp_path, "  - id: c\n    q: Which month?\n    a: May\n"
                          "  - id: d\n    q: Which year?\n    a: '2024'\n    source: ¶1\n",

@@ -15,15 +15,15 @@ from tests.conftest import FIXTURES, PROJECT
 
 # Invalid fixtures whose mistake lies within one file's structure, where a schema can see it.
 SCHEMA_SEES = {
-    "bad-id", "card-not-mapping", "choice-repeated", "cloze-without-deletion", "conflicting-kinds",
-    "deck-missing-name", "flag-not-boolean", "many-problems", "missing-answer", "no-cards-key",
-    "tag-with-space", "unknown-key", "wrong-type",
+    "bad-id", "card-not-mapping", "choice-repeated", "cloze-numbered-zero", "cloze-without-deletion",
+    "conflicting-kinds", "deck-missing-name", "flag-not-boolean", "many-problems", "missing-answer",
+    "no-cards-key", "tag-with-space", "unknown-key", "wrong-type",
 }
-# Beyond a schema: several files, several keys' values, what a number means, whether deletions
-# close, or the YAML itself.
+# Beyond a schema: several files, several keys' values, whether every deletion closes, or the
+# YAML itself.
 CHECKER_ONLY = {
-    "choice-not-an-option", "cloze-nested", "cloze-numbered-zero", "duplicate-id", "duplicate-key",
-    "empty-folder", "no-card-files", "no-deck-file", "tags-differ-in-case", "yaml-syntax",
+    "choice-not-an-option", "cloze-nested", "duplicate-id", "duplicate-key", "empty-folder",
+    "no-card-files", "no-deck-file", "tags-differ-in-case", "yaml-syntax",
 }
 
 
@@ -90,3 +90,21 @@ def test_schema_agrees_with_the_checker(case: str) -> None:
         # The schema cannot see these mistakes and accepts the files; a file that is not YAML at
         # all is refused by both.
         assert rejected == (["topic.yaml"] if case == "yaml-syntax" else [])
+
+
+def test_what_an_editor_reads_as_numbers_is_valid(tmp_path: Path) -> None:
+    # The build writes "id: 1066" for a card asking "1066"; an editor's YAML reads it as a number.
+    file = tmp_path / "topic.yaml"
+    file.write_text("cards:\n  - id: 1066\n    q: '1066'\n    a: The Battle of Hastings\n"
+                    "    reverse: true\n    tags: [1944, europe]\n", encoding="utf-8")
+    assert schema_errors(file, yaml.SafeLoader) == []
+
+
+def test_a_cloze_needs_a_whole_deletion_from_c1(tmp_path: Path) -> None:
+    file = tmp_path / "topic.yaml"
+    flagged = {}
+    for text in ("Not a {{c1::zero-sum}} game.", "Not a {{c1::zero-sum game.", "A {{c0::zero}} card."):
+        file.write_text(f"cards:\n  - id: c\n    cloze: '{text}'\n", encoding="utf-8")
+        flagged[text] = bool(schema_errors(file))
+    assert flagged == {"Not a {{c1::zero-sum}} game.": False, "Not a {{c1::zero-sum game.": True,
+                       "A {{c0::zero}} card.": True}
