@@ -270,10 +270,11 @@ def time_relative(card: Card, deck: Deck, config: LintConfig) -> Iterator[Findin
     Fails: ``q: Who is currently South Korea's foreign minister?``
     """
     for key, text in (("q", card.question), ("a", card.answer), ("cloze", card.cloze)):
-        # A word in quotes is mentioned, not used: 'the Korean word for "today"'. So is an
-        # answer that is nothing but the word, as a language card's is.
-        unquoted = _QUOTED.sub(" ", text)
-        match = _TIME_RELATIVE.search(unquoted)
+        match = _TIME_RELATIVE.search(text)
+        if match:
+            # A word in quotes is mentioned, not used: 'the Korean word for "today"'. So is an
+            # answer that is nothing but the word, as a language card's is.
+            match = _TIME_RELATIVE.search(_QUOTED.sub(" ", text))
         if match and not _DATE.search(text) and not (key == "a" and match.group(0) == text.strip(" .!?")):
             yield Finding(key, f"'{match.group(0)}' goes stale; anchor it to a date "
                                "(e.g. 'in May 2024')")
