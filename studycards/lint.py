@@ -150,7 +150,9 @@ def enumeration_answer(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
 
     Fails: ``a: Seoul, Beijing and Tokyo``
     """
-    answer = _DIGIT_GROUPS.sub("", card.answer.strip())  # "299,792,458" is one number
+    answer = card.answer.strip()
+    if "," in answer:
+        answer = _DIGIT_GROUPS.sub("", answer)  # "299,792,458" is one number
     items = len(_LIST_ITEM.findall(answer))
     if items < 3 and ("," in answer or ";" in answer) and not _BRACKETED.match(answer):
         parts = [part for part in _LIST_SEPARATOR.split(answer) if part]
