@@ -308,7 +308,7 @@ def _mark(mark: Any) -> tuple[int, int]:
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Problem:
     mark = error.problem_mark or error.context_mark
-    line, column = _mark(mark) if mark is not None else (1, 1)
+    line, column = _error_position(mark, text) if mark is not None else (1, 1)
     offending = _character_at(text, line, column)
     if offending == "\t":
         return Problem(path, line, column, "error",
@@ -322,10 +322,18 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     if error.context:
         context = f" {error.context}"
         if error.context_mark is not None and error.context_mark is not mark:
-            context_line, context_column = _mark(error.context_mark)
+            context_line, context_column = _error_position(error.context_mark, text)
             if (context_line, context_column) != (line, column):
                 context += f" that starts at line {context_line}, column {context_column}"
     return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}")
+
+
+def _error_position(mark: Any, text: str) -> tuple[int, int]:
+    if mark.index >= len(text):
+        # At the end of a file that lacks a final line break, libyaml moves its marks to the
+        # start of a line the file does not have; PyYAML's parser stays after the last character.
+        return _text_position(text, len(text))
+    return _mark(mark)
 
 
 def _character_at(text: str, line: int, column: int) -> str:

@@ -60,6 +60,33 @@ def test_libyaml_and_python_parsers_agree(name: str) -> None:
     assert [str(problem) for problem in fast_problems] == [str(problem) for problem in slow_problems]
 
 
+CARD_FILE = ('cards:\n  - id: a\n    q: "What [x] is {y}?"\n    a: [one, two]\n    tags: {k: v}\n'
+             "  - q: |\n      block\n    a: 'single'\n")
+
+
+@pytest.mark.skipif(not libyaml_available(), reason="PyYAML was built without libyaml")
+@pytest.mark.parametrize("ending", ["", " ", "\n", "\r\n"])
+def test_parsers_agree_on_every_cut_short_file(ending: str) -> None:
+    # A file cut short ends in the middle of a key, a quote or a flow list: the parsers then
+    # stop at the end of the text, where libyaml used to name a line past the last one.
+    for cut in range(1, len(CARD_FILE) + 1):
+        text = CARD_FILE[:cut] + ending
+        fast = [str(problem) for problem in read_text(text, "f.yaml", yaml.CBaseLoader)[1]]
+        slow = [str(problem) for problem in read_text(text, "f.yaml", yaml.BaseLoader)[1]]
+        assert fast == slow, repr(text)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> None:
+    _, problems = read_text("cards:\n  - id: a\n    q", "f.yaml", loader)
+    assert [str(problem) for problem in problems] == [
+        "f.yaml:3:6: error: invalid YAML: could not find expected ':' while scanning a simple key "
+        "that starts at line 3, column 5"]
+    _, problems = read_text("a: [one,", "f.yaml", loader)
+    assert [str(problem) for problem in problems] == [
+        "f.yaml:1:9: error: invalid YAML: did not find expected node content while parsing a flow node"]
+
+
 EXPECTED_PROBLEMS = {
     "syntax": "f.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow "
               "sequence that starts at line 3, column 8",
