@@ -6,7 +6,7 @@ card files need and nothing more:
 * block and flow mappings and sequences, and scalars in any quoting style;
 * every scalar is the text the author wrote: ``a: yes``, ``a: 1.10``,
   ``a: 2024-05-13`` and ``a: null`` all stay strings (no YAML 1.1 coercion);
-* one document per file, UTF-8 (a byte-order mark is accepted), LF or CRLF.
+* one document per file, UTF-8 (a byte-order mark is accepted), lines ending in LF, CRLF or CR.
 
 Refused, each with an error at its line and column: invalid UTF-8, UTF-16
 or UTF-32 files, control characters, YAML syntax errors, tabs used for
@@ -31,7 +31,10 @@ Invalid (``q`` given twice, an alias, a tab before ``a``)::
     \ta: x
 
 The parser is libyaml's event parser when PyYAML was built with it, else
-PyYAML's pure-Python one; both give the same nodes and the same messages.
+PyYAML's pure-Python one; both give the same nodes, and the same messages
+for the mistakes authors make (the tests compare them). The two parsers
+notice some rarer malformed YAML at different places; there, the messages
+may differ.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ from studycards.problems import Problem
 MAX_DEPTH = 32
 
 # YAML forbids these; PyYAML would reject them too, but without a line.
-_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# The C1 controls (U+0080 to U+009F, but U+0085) often come from text pasted in the wrong encoding.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 # PyYAML (YAML 1.1) breaks lines at these too, where editors do not: typed raw, one would
 # fold a quoted value and shift every line number after it. Written as an escape, it is text.
 _YAML_ONLY_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
@@ -60,10 +64,25 @@ _LINE_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": 
 # message a user sees must not depend on how PyYAML was installed.
 _PYTHON_TO_LIBYAML_WORDING = {
     "mapping values are not allowed here": "mapping values are not allowed in this context",
+    "found duplicate YAML directive": "found duplicate %YAML directive",
+    "mapping keys are not allowed here": "mapping keys are not allowed in this context",
+    "sequence entries are not allowed here": "block sequence entries are not allowed in this context",
+    "expected a comment or a line break": "did not find expected comment or line break",
+    "expected '<document start>'": "did not find expected <document start>",
 }
+# What the Python parser calls "<block end>", as libyaml names it, by the block being parsed.
+_PYTHON_BLOCK_END = {"while parsing a block mapping": "key",
+                     "while parsing a block collection": "'-' indicator"}
+_BAD_HEX_ESCAPE = "did not find the hexadecimal digits of an escape: \\xXX, \\uXXXX or \\UXXXXXXXX"
+_ESCAPE_CONTEXT = "while scanning a double-quoted scalar"
 # How lines end, as YAML reads them: CRLF, LF, or a CR alone.
 LINE_BREAK = re.compile(r"\r\n?|\n")
 _PYTHON_EXPECTED = re.compile(r"^expected (?:the )?(.+), but (?:got|found) .*$")
+# A line's value, after any list dashes and key: where a plain value that reads as YAML syntax starts.
+_LINE_VALUE = re.compile(r"[ \t]*(?:(?:-[ \t]+)*[\w-]+:[ \t]+|(?:-[ \t]+)+)(?P<value>\S.*?)[ \t]*")
+# Markdown and cloze text that YAML reads as syntax when a plain value starts with it.
+_SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]")
+_QUOTED_THEN_TEXT = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*')[ \t]*[^\s#,\]}]")
 
 
 @dataclass(slots=True)
@@ -157,7 +176,9 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
     except yaml.MarkedYAMLError as error:
         return None, [_syntax_problem(error, text, path)]
     except yaml.reader.ReaderError as error:
-        line, column = _text_position(text, error.position)
+        # ``decode`` refuses these characters first; here, libyaml's position would count bytes.
+        at = text.find(chr(error.character)) if isinstance(error.character, int) else -1
+        line, column = _text_position(text, at if at >= 0 else error.position)
         return None, [Problem(path, line, column, "error",
                               f"character U+{error.character:04X} is not allowed in YAML"
                               if isinstance(error.character, int) else "unreadable character")]
@@ -208,7 +229,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
         node: Node
         if kind is scalar_event:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
-                return None, _refused(event, path)
+                return None, _refused(event, path, text)
             value = event.value
             # Only a double-quoted scalar can spell a control character as an escape; the raw
             # text was searched for them before parsing.
@@ -250,7 +271,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
             continue
         if kind is mapping_start or kind is sequence_start:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
-                return None, _refused(event, path)
+                return None, _refused(event, path, text)
             if len(containers) >= MAX_DEPTH:
                 return None, _problem(event, path, f"nesting is deeper than {MAX_DEPTH} levels")
             start = event.start_mark
@@ -267,7 +288,8 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
             elif type(parent) is Sequence:
                 parent.items.append(container)
             elif pending[-1] is None:
-                return None, _problem(event, path, "a key must be plain text, not a list or mapping")
+                return None, _problem(event, path, "a key must be plain text, not a list or mapping"
+                                                   + _quoting_hint(text, start.line + 1))
             else:
                 parent.entries.append((pending[-1], container))  # type: ignore[union-attr]
                 pending[-1] = None
@@ -277,7 +299,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
                 pending.append(None)
                 seen.append({})
         elif kind is alias_event:
-            return None, _refused(event, path)
+            return None, _refused(event, path, text)
         elif kind is document_start:
             documents += 1
             if documents > 1:
@@ -286,14 +308,39 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
     return root, None
 
 
-def _refused(event: Any, path: str) -> Problem:
+def _refused(event: Any, path: str, text: str) -> Problem:
     """The message for an anchor, an alias or a tag: features card files do not use."""
+    hint = _quoting_hint(text, event.start_mark.line + 1)
     if type(event) is yaml.AliasEvent:
-        return _problem(event, path, f"aliases (*{event.anchor}) are not supported: write the text out")
+        return _problem(event, path, f"aliases (*{event.anchor}) are not supported: write the text out{hint}")
     if event.anchor is not None:
         return _problem(event, path, f"anchors (&{event.anchor}) are not supported: write the text out")
     tag = str(event.tag).replace("tag:yaml.org,2002:", "!!", 1)  # as it was written
-    return _problem(event, path, f"tags ({tag}) are not supported: card files hold only text")
+    return _problem(event, path, f"tags ({tag}) are not supported: card files hold only text{hint}")
+
+
+def _quoting_hint(text: str, line: int) -> str:
+    """How to keep a value as text, when the value on ``line`` is text that YAML reads as syntax.
+
+    Markdown and cloze text can start with YAML's own signs (``*emphasis*``,
+    ``{{c1::...}}``, ``[label] ...``) or hold a ``: ``; unquoted, YAML reads them
+    as aliases, mappings, lists or keys, and its message says nothing about quotes.
+    """
+    lines = LINE_BREAK.split(text, maxsplit=line)
+    value = _LINE_VALUE.fullmatch(lines[line - 1]) if line <= len(lines) else None
+    if value is None:
+        return ""
+    value_text = value.group("value")
+    start = _SYNTAX_START.match(value_text)
+    if start:
+        return (f"; a value that starts with '{start.group()[0]}' is read as YAML syntax: "
+                "to keep it as text, put the whole value in quotes")
+    if _QUOTED_THEN_TEXT.match(value_text):
+        return ("; a quoted value must end at its closing quote: to keep the quotes as text, "
+                "put the whole value in the other kind of quotes")
+    if value_text[0] not in "'\"[{|>#" and (": " in value_text or value_text.endswith(":")):
+        return "; ': ' in a value starts a new key: to keep it as text, put the whole value in quotes"
+    return ""
 
 
 def _problem(event: Any, path: str, message: str) -> Problem:
@@ -302,7 +349,7 @@ def _problem(event: Any, path: str, message: str) -> Problem:
 
 
 def _mark(mark: Any) -> tuple[int, int]:
-    """The one place where PyYAML's 0-based marks become 1-based positions."""
+    """PyYAML's 0-based marks as 1-based positions (``_build_tree`` does the same inline, for speed)."""
     return mark.line + 1, mark.column + 1
 
 
@@ -314,18 +361,35 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
         return Problem(path, line, column, "error",
                        "tab character used for indentation; YAML indents with spaces")
     problem = error.problem or "invalid YAML"
-    problem = _PYTHON_TO_LIBYAML_WORDING.get(problem, problem)
+    problem = _PYTHON_TO_LIBYAML_WORDING.get(problem.split(", but found")[0], problem)
+    context_words = error.context or ""
     expected = _PYTHON_EXPECTED.match(problem)
     if expected:
-        problem = f"did not find expected {expected.group(1)}"
+        what = expected.group(1)
+        if what == "<block end>":
+            what = _PYTHON_BLOCK_END.get(context_words, what)
+        problem = f"did not find expected {what}"
+    if problem == "found character that cannot start any token":  # libyaml does not name it
+        problem = f"found character {offending!r} that cannot start any token"
+    elif problem.startswith("found unknown escape character"):
+        # libyaml marks the backslash and does not name the character; the Python parser marks
+        # and names the character after the backslash.
+        if problem == "found unknown escape character":
+            problem += f" {_character_at(text, line, column + 1)!r}"
+        else:
+            column -= 1
+        context_words = _ESCAPE_CONTEXT
+    elif "hexdecimal number" in problem or "hexadecimal numbers" in problem:
+        problem, context_words = _BAD_HEX_ESCAPE, _ESCAPE_CONTEXT
     context = ""
-    if error.context:
-        context = f" {error.context}"
+    if context_words:
+        context = f" {context_words}"
         if error.context_mark is not None and error.context_mark is not mark:
             context_line, context_column = _error_position(error.context_mark, text)
             if (context_line, context_column) != (line, column):
                 context += f" that starts at line {context_line}, column {context_column}"
-    return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}")
+    return Problem(path, line, column, "error",
+                   f"invalid YAML: {problem}{context}{_quoting_hint(text, line)}")
 
 
 def _error_position(mark: Any, text: str) -> tuple[int, int]:
@@ -337,7 +401,7 @@ def _error_position(mark: Any, text: str) -> tuple[int, int]:
 
 
 def _character_at(text: str, line: int, column: int) -> str:
-    lines = text.split("\n", line)
+    lines = LINE_BREAK.split(text, maxsplit=line)
     if line - 1 >= len(lines):
         return ""
     row = lines[line - 1]

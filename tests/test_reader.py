@@ -34,6 +34,16 @@ SAMPLES = {
     "deep": "a: " + "[" * 40 + "]" * 40 + "\n",
     "empty": "",
     "comment-only": "# nothing here\n",
+    "unknown-escape": 'a: "one \\q two"\n',
+    "hex-escape": 'a: "\\u12G4"\n',
+    "cannot-start": "a: `code`\n",
+    "block-mapping-end": "a:\n  b: 1\n c\n",
+    "block-list-end": "- a\nb: 1\n",
+    "colon-in-value": "q: What did Cho say: zero-sum?\n",
+    "markdown-start": "cards:\n  - q: **Which** city?\n",
+    "cloze-start": "cards:\n  - cloze: {{c1::Beijing}} hosted the talks.\n",
+    "quoted-then-text": 'q: "Zero-sum" is what?\n',
+    "c1-control": "# 왕이\nq: Wang Yi\u0092s?\n",
 }
 
 
@@ -87,10 +97,15 @@ def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> N
         "f.yaml:1:9: error: invalid YAML: did not find expected node content while parsing a flow node"]
 
 
+# The hints that come with text YAML reads as its own syntax.
+STARTS_WITH = ("; a value that starts with '{}' is read as YAML syntax: to keep it as text, put the whole "
+               "value in quotes")
+COLON_IN_VALUE = "; ': ' in a value starts a new key: to keep it as text, put the whole value in quotes"
 EXPECTED_PROBLEMS = {
     "syntax": "f.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow "
               "sequence that starts at line 3, column 8",
-    "colon": "f.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context",
+    "colon": "f.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context"
+             + COLON_IN_VALUE,
     "indent": "f.yaml:2:3: error: invalid YAML: mapping values are not allowed in this context",
     "tab": "f.yaml:2:1: error: tab character used for indentation; YAML indents with spaces",
     "quote": "f.yaml:2:1: error: invalid YAML: found unexpected end of stream while scanning a quoted "
@@ -98,16 +113,40 @@ EXPECTED_PROBLEMS = {
     "duplicate": "f.yaml:2:1: error: key 'a' is given twice in this mapping (first at line 1); the "
                  "first value would be lost",
     "alias": "f.yaml:1:4: error: anchors (&x) are not supported: write the text out",
-    "unknown-alias": "f.yaml:1:4: error: aliases (*nowhere) are not supported: write the text out",
+    "unknown-alias": "f.yaml:1:4: error: aliases (*nowhere) are not supported: write the text out"
+                     + STARTS_WITH.format("*"),
     "tag": "f.yaml:1:4: error: tags (!!python/object:os.system) are not supported: card files hold "
            "only text",
-    "local-tag": "f.yaml:1:4: error: tags (!foo) are not supported: card files hold only text",
+    "local-tag": "f.yaml:1:4: error: tags (!foo) are not supported: card files hold only text; a value that "
+                 "starts with '!' is read as YAML syntax: to keep it as text, put the whole value in quotes",
     "merge": "f.yaml:3:3: error: merge keys (<<) are not supported: write the keys out",
     "documents": "f.yaml:2:1: error: only one YAML document is allowed per file; remove the '---'",
     "list-key": "f.yaml:1:3: error: a key must be plain text, not a list or mapping",
     "deep": "f.yaml:1:35: error: nesting is deeper than 32 levels",
     "empty": "f.yaml:1:1: error: file is empty: expected a mapping of keys",
     "comment-only": "f.yaml:1:1: error: file holds only comments: expected a mapping of keys",
+    "unknown-escape": "f.yaml:1:9: error: invalid YAML: found unknown escape character 'q' while scanning a "
+                      "double-quoted scalar that starts at line 1, column 4",
+    "hex-escape": "f.yaml:1:7: error: invalid YAML: did not find the hexadecimal digits of an escape: "
+                  "\\xXX, \\uXXXX or \\UXXXXXXXX while scanning a double-quoted scalar that starts at "
+                  "line 1, column 4",
+    "cannot-start": "f.yaml:1:4: error: invalid YAML: found character '`' that cannot start any token while "
+                    "scanning for the next token" + STARTS_WITH.format("`"),
+    "block-mapping-end": "f.yaml:3:2: error: invalid YAML: did not find expected key while parsing a block "
+                         "mapping that starts at line 1, column 1",
+    "block-list-end": "f.yaml:2:1: error: invalid YAML: did not find expected '-' indicator while parsing a "
+                      "block collection that starts at line 1, column 1",
+    "colon-in-value": "f.yaml:1:20: error: invalid YAML: mapping values are not allowed in this context"
+                      + COLON_IN_VALUE,
+    "markdown-start": "f.yaml:2:9: error: invalid YAML: did not find expected alphabetic or numeric "
+                      "character while scanning an alias that starts at line 2, column 8"
+                      + STARTS_WITH.format("*"),
+    "cloze-start": "f.yaml:2:13: error: a key must be plain text, not a list or mapping"
+                   + STARTS_WITH.format("{"),
+    "quoted-then-text": "f.yaml:1:15: error: invalid YAML: did not find expected key while parsing a block "
+                        "mapping that starts at line 1, column 1; a quoted value must end at its closing "
+                        "quote: to keep the quotes as text, put the whole value in the other kind of quotes",
+    "c1-control": "f.yaml:2:11: error: character U+0092 is not allowed in YAML",
 }
 
 
