@@ -43,10 +43,19 @@ _MARKDOWN_CHARACTER = re.compile(r"[\\`*_\[\]<>&~|\n\r\t]")
 _MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
 _DOUBLE_SPACE = re.compile(r"\s\s")
 # MathJax commands that put links, styles or HTML attributes into the card (its "safe"
-# extension, which would filter them, is not loaded in Anki), and the one that loads more.
+# extension, which would filter them, is not loaded in Anki), the one that loads more, and
+# those that define commands, which last in Anki's MathJax and change the cards shown after.
+_MATHJAX_STYLING = ("href", "url", "class", "cssId", "style", "data", "require", "mmlToken", "bbox",
+                    "unicode")
+_MATHJAX_DEFINING = ("def", "gdef", "edef", "xdef", "let", "newcommand", "renewcommand", "newenvironment",
+                     "renewenvironment", "DeclareMathOperator", "Newextarrow", "definecolor", "setOptions")
 # A backslash is a command's only if an even number of backslashes comes before it.
 _MATHJAX_UNSAFE = re.compile(
-    r"(?<!\\)(?:\\\\)*(\\(?:href|url|class|cssId|style|data|require|mmlToken|bbox))(?![A-Za-z])")
+    rf"(?<!\\)(?:\\\\)*(\\(?:{'|'.join(_MATHJAX_STYLING + _MATHJAX_DEFINING)}))(?![A-Za-z])")
+# The first character of a tag that Anki acts on (see ``inert_anki_tags``): its "[", or,
+# in a cloze hint, which Anki puts in brackets, the character after the hint's "::".
+_ANKI_TAG_NAME = r"(?:sound:|anki:|\[type:|/?(?:latex|\$\$?)\])"
+_ANKI_TAG = re.compile(rf"\[(?={_ANKI_TAG_NAME})|(?<=::)(?={_ANKI_TAG_NAME}).", re.IGNORECASE)
 _MATH_OPENING = re.compile(r"\\[(\[]")
 # What MathJax leaves alone in a card: code.
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
@@ -152,7 +161,9 @@ class Renderer:
     def text(self, source: str, place: Place, problems: list[Problem]) -> str:
         """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
         html = self.plain(source)
-        return self.markdown(source, place, problems) if html is None else html
+        if html is None:
+            return self.markdown(source, place, problems)
+        return inert_anki_tags(html) if "::" in html else html  # a cloze hint: see inert_anki_tags
 
     def markdown(self, source: str, place: Place, problems: list[Problem]) -> str:
         """Render text that ``plain`` could not: through markdown-it."""
@@ -177,9 +188,10 @@ class Renderer:
         rendered: str = self._markdown.renderer.render(tokens, self._markdown.options, {})
         unsafe = _unsafe_math_command(rendered)
         if unsafe:
-            problems.append(Problem(*place, "error",
-                                    f"math may not use {unsafe}: in Anki, MathJax would make it a link, "
-                                    "a style or HTML attributes"))
+            effect = ("a definition would last, and change the math of the cards shown after this one"
+                      if unsafe[1:] in _MATHJAX_DEFINING else "MathJax would make it a link, a style or HTML "
+                      "attributes")
+            problems.append(Problem(*place, "error", f"math may not use {unsafe}: in Anki, {effect}"))
         return inert_anki_tags(rendered.rstrip("\n"))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
@@ -298,12 +310,16 @@ def origin_text(file_name: str, card_id: str) -> str:
 def inert_anki_tags(html: str) -> str:
     """Tags Anki acts on in any field, typed by an author, stay text.
 
-    Anki plays "[sound:…]", speaks "[anki:tts]…[/anki:tts]", and its desktop reviewer
-    puts a typing box wherever "[[type:…]]" is. Only the Audio field holds a sound tag,
-    one this program wrote, and only the typed note type's template a typing box.
+    Anki plays "[sound:…]", speaks "[anki:tts]…[/anki:tts]", runs LaTeX on "[latex]…",
+    "[$]…" and "[$$]…" (in any case), and its desktop reviewer puts a typing box
+    wherever "[[type:…]]" is. A cloze hint is shown in brackets, so a hint that starts
+    like one ("{{c1::x::sound:…}}") makes the tag too. Only the Audio field holds a
+    sound tag, one this program wrote, and only the typed note type's template a
+    typing box. The first character becomes a character reference: shown the same.
     """
-    return html.replace("[sound:", "&#91;sound:").replace("[anki:", "&#91;anki:").replace(
-        "[[type:", "&#91;[type:")
+    if "[" not in html and "::" not in html:
+        return html
+    return _ANKI_TAG.sub(lambda match: f"&#{ord(match.group())};", html)
 
 
 def choices_html(card: Card, choices: list[str]) -> str:

@@ -53,7 +53,8 @@ TEMPLATE_ELEMENTS = {"div", "hr", "span", "ol", "li"}
 TEMPLATE_ATTRIBUTES = {"class", "id", "data-cloze", "data-ordinal"}
 
 
-@pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice", "type-box"])
+@pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice", "type-box", "hint-tags",
+                                     "latex"])
 def test_hostile_text_is_shown_as_text(card_id: str, tmp_path: Path, collection: Collection) -> None:
     imported(tmp_path, collection, "hostile")
     for question, answer in card_sides(collection, card_id):
@@ -94,6 +95,20 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
                         "onmouseover&#x3D;alert&#x28;5&#x29;&amp;gt&#x3B;answer&amp;lt&#x3B;&#x2F;b"
                         '&amp;gt&#x3B;" data-ordinal="1">[&lt;i&gt;hint&lt;/i&gt;]</span> '
                         "is hidden.</div>")
+    # Nor do Anki's tags made by a cloze hint, which Anki shows in brackets.
+    hints = [question[question.index('data-cloze'):].split("</span>")[0] for question, _ in
+             card_sides(collection, "hint-tags")]
+    assert hints == ['data-cloze="x" data-ordinal="1">[&#115;ound:evil.mp3]',
+                     'data-cloze="y" data-ordinal="2">[&#91;type:Answer]]',
+                     'data-cloze="z" data-ordinal="3">[&#97;nki:tts lang=en_US]']
+    for card_id in ("hint-tags", "latex"):
+        for note_card in collection.get_note(collection.find_notes(f'"origin:*· {card_id}"')[0]).cards():
+            assert (note_card.question_av_tags(), note_card.answer_av_tags()) == ([], [])
+            for side in (note_card.question(), note_card.answer()):
+                assert "[[type:" not in side and "<img" not in side and "latex-" not in side, side
+    (question, _), = card_sides(collection, "latex")
+    assert question == ('<div class="question">What is &#91;$]x^2&#91;/$], &#91;LaTeX]\\input{/etc/passwd}'
+                        "&#91;/latex] and &#91;$$]y&#91;/$$]?</div>")
     description = collection.decks.by_name("Hostile <b>deck</b>")["desc"]
     assert description == "&lt;script&gt;window.pwned = 'description'&lt;/script&gt;"
 
@@ -243,15 +258,24 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         "  - id: near-misses\n"
         "    q: 'What does `\\(\\href\\)` do, and \\(\\mathrm{d}x\\)?'\n"  # code is not math to MathJax
         "    a: '\\(a \\\\style\\)'\n"  # an escaped backslash, then the word style
-        "    extra: 'A \\url outside math is text'\n",
+        "    extra: 'A \\url outside math is text'\n"
+        # \\unicode's font goes into a style attribute; a definition lasts for the next cards.
+        "  - id: definitions\n"
+        "    q: '\\(\\unicode[x;position:fixed]{x41}\\)'\n"
+        "    a: '\\(\\def\\frac#1#2{#2/#1}\\)'\n"
+        "    extra: '\\(\\newcommand{\\neq}{=}\\)'\n",
         encoding="utf-8")
     result = run(str(cards))
+    styling = "MathJax would make it a link, a style or HTML attributes"
+    defining = "a definition would last, and change the math of the cards shown after this one"
     assert result.err == "".join(
         f"{cards.as_posix()}/extra.yaml:{line}:{column}: error: math may not use \\{command}: in Anki, "
-        "MathJax would make it a link, a style or HTML attributes\n"
-        for line, column, command in ((3, 8, "href"), (4, 8, "style"), (5, 12, "mmlToken"), (7, 8, "href"),
-                                      (8, 8, "style"))
-    ) + "5 errors; nothing was written\n"
+        f"{effect}\n"
+        for line, column, command, effect in (
+            (3, 8, "href", styling), (4, 8, "style", styling), (5, 12, "mmlToken", styling),
+            (7, 8, "href", styling), (8, 8, "style", styling), (14, 8, "unicode", styling),
+            (15, 8, "def", defining), (16, 12, "newcommand", defining))
+    ) + "8 errors; nothing was written\n"
 
 
 def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:

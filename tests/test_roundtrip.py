@@ -67,7 +67,7 @@ def test_rendered_basic(tmp_path: Path, collection: Collection) -> None:
         'meet?</div>\n<hr id="answer">\n<div class="answer">Beijing</div>\n'
         '<div class="extra">The first visit in more than six years.</div>\n\n'
         '<div class="meta"><span class="source">¶1</span>'
-        '<span class="origin">talks.yaml · talks-city</span></div></div>')
+        '<span class="origin mathjax_ignore">talks.yaml · talks-city</span></div></div>')
 
 
 def test_rendered_reversed(tmp_path: Path, collection: Collection) -> None:
