@@ -57,10 +57,10 @@ a { color: #0b57d0; }
 
 # Shown under every answer: context, sound, and where the card comes from. The origin holds
 # a file name, which no check reads as math: MathJax must leave it alone (MathJax 3's class).
-_BACK_FOOTER = """\
-{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}
-{{Audio}}
-<div class="meta"><span class="source">{{Source}}</span><span class="origin mathjax_ignore">{{Origin}}</span></div>"""
+_BACK_FOOTER = ('{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}\n'
+                "{{Audio}}\n"
+                '<div class="meta"><span class="source">{{Source}}</span>'
+                '<span class="origin mathjax_ignore">{{Origin}}</span></div>')
 
 _COMMON_FIELDS = ["Extra", "Source", "Origin", "Audio"]
 
