@@ -48,6 +48,9 @@ _KEY_SYNONYMS = {"question": "q", "front": "q", "answer": "a", "back": "a", "tex
                  "tag": "tags", "options": "choices", "choice": "choices", "note": "extra",
                  "notes": "extra", "audio": "sound", "deck": "subdeck", "title": "name"}
 _NODE_NAMES = {Scalar: "text", Mapping: "a mapping", Sequence: "a list"}
+_CARD_FLAGS = frozenset(key.name for key in CARD_KEYS if key.type == "flag")
+# Anki's "{{c1,2::…}}" hides the text on cards 1 and 2; this format gives a deletion one number.
+_SEVERAL_CARDS_DELETION = re.compile(r"\{\{c[0-9]+(?:,[0-9]+)+::")
 # Each key table by name, and its required keys, made once: every mapping read looks them up.
 _KEY_TABLES = {id(table): ({key.name: key for key in table}, [key.name for key in table if key.required])
                for table in (DECK_KEYS, FILE_KEYS, CARD_KEYS, LINT_KEYS)}
@@ -272,8 +275,10 @@ def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
 
 def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem]) -> Kind | None:
     """Decide the kind from the keys present, reporting keys that contradict it."""
+    # A key given empty, or as the wrong type, still decides the kind (its own error says
+    # what is wrong with it); a flag, only when true.
     present = [key for key in KIND_KEYS
-               if key in values.text or key in values.lists or values.flags.get(key)]
+               if (values.flags.get(key) if key in _CARD_FLAGS else key in values.positions)]
     if len(present) > 1:
         line, column = values.positions[present[1]]
         problems.append(Problem(path, line, column, "error",
@@ -286,11 +291,16 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
         for key in ("q", "a"):
             if key in values.positions:
                 line, column = values.positions[key]
-                problems.append(Problem(path, line, column, "error",
-                                        f"a cloze card has no '{key}': the text goes in 'cloze'"))
+                problems.append(Problem(path, line, column, "error", f"a cloze card takes no '{key}': "
+                                        "remove it, the text goes in 'cloze'"))
         _require(values, "cloze", node, path, problems)
         text = values.text.get("cloze", "")
-        if text and not CLOZE_PATTERN.search(text):
+        if text and (several := _SEVERAL_CARDS_DELETION.search(text)):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    f"cloze deletion '{several.group()}' names several cards: give each "
+                                    "deletion one number, and write the text again for another card"))
+        elif text and not CLOZE_OPENING.search(text):
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
                                     "cloze text has no deletion: mark one like {{c1::answer}}"))
@@ -499,7 +509,8 @@ def _normalized(text: str) -> str:
 
 
 def _wrong_type(path: str, node: Node, message: str) -> Problem:
-    return Problem(path, node.line, node.column, "error", f"{message}, not {_NODE_NAMES[type(node)]}")
+    found = "an empty value" if isinstance(node, Scalar) and not node.value else _NODE_NAMES[type(node)]
+    return Problem(path, node.line, node.column, "error", f"{message}, not {found}")
 
 
 def _bad_id_message(value: str) -> str:

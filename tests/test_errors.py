@@ -95,6 +95,19 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     ("subdeck: 'Talks:: Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
      "2:1:10: error: subdeck 'Talks:: Seoul' has a level that starts or ends with a space, which Anki "
      "would drop"),
+    # The only deletion unclosed is told as such, not as no deletion at all.
+    ("cards:\n  - id: c\n    cloze: 'Not a {{c1::zero-sum game.'\n",
+     "2:3:12: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
+     "deletions cannot be nested"),
+    # An empty cloze is a cloze card still: no talk of a missing q and a.
+    ("cards:\n  - id: c\n    cloze: ''\n", "2:3:12: error: 'cloze' is empty"),
+    ("cards:\n  - id: c\n    q: Which?\n    cloze: '{{c1::x}}'\n",
+     "2:3:8: error: a cloze card takes no 'q': remove it, the text goes in 'cloze'"),
+    ("cards:\n  - id: c\n    cloze: '{{c1::seen}} and {{c1,2::hidden}}'\n",
+     "2:3:12: error: cloze deletion '{{{{c1,2::' names several cards: give each deletion one number, and "
+     "write the text again for another card"),
+    ("cards:\n  - id: c\n    q: Which?\n    a: This\n    tags:\n",
+     "2:5:10: error: 'tags' must be a list, e.g. [people, place], not an empty value"),
 ])
 def test_more_mistakes(cards_text: str, message: str, tmp_path: Path) -> None:
     cards = tmp_path / "cards"
