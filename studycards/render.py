@@ -60,6 +60,8 @@ _MATH_OPENING = re.compile(r"\\[(\[]")
 # What MathJax leaves alone in a card: code.
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_VOID_ELEMENTS = frozenset({"img", "br", "hr", "input"})
 # Math within a line: each opening's closing, and the token it makes. texmath finds display
 # math only where it starts a block, and its inline rule's regex rescans the rest of the text
 # for every opening left unclosed.
@@ -262,10 +264,22 @@ def _cloze_markup_problem(source: str, html: str) -> str:
     """
     tags = [match.span() for match in _TAG.finditer(html)]
     tag_starts = [start for start, _ in tags]
+    # After each tag, the elements still open: each by the index of the tag that opened it.
+    open_after: list[tuple[int, ...]] = []
+    open_now: tuple[int, ...] = ()
+    for number, (start, _) in enumerate(tags):
+        name = _TAG_NAME.match(html, start)
+        if name is not None and name.group(2).lower() not in _VOID_ELEMENTS:
+            open_now = open_now[:-1] if name.group(1) else (*open_now, number)
+        open_after.append(open_now)
 
     def inside_tag(index: int) -> bool:
         last = bisect.bisect_left(tag_starts, index) - 1  # the last tag that starts before index
         return last >= 0 and tags[last][1] > index
+
+    def open_at(index: int) -> tuple[int, ...]:
+        last = bisect.bisect_left(tag_starts, index) - 1
+        return open_after[last] if last >= 0 else ()
 
     numbers = []
     for match in CLOZE_PATTERN.finditer(html):
@@ -274,6 +288,11 @@ def _cloze_markup_problem(source: str, html: str) -> str:
         if any(inside_tag(index) for index in markers):
             return ("a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's "
                     "address or title; keep the markers out of them")
+        if len({open_at(index) for index in markers}) > 1:
+            # Anki puts the deletion in a span and drops the hint: an element cut in two would
+            # be left open, and run on over the fields after it.
+            return ("a cloze deletion starts and ends in different Markdown elements (a link, emphasis, "
+                    "a paragraph); put its markers and its hint's '::' all inside or all outside each one")
         numbers.append(match.group(1))
     if numbers != [match.group(1) for match in CLOZE_PATTERN.finditer(source)]:
         return ("the Markdown around a cloze deletion changes it (a deletion in a link's address, or "

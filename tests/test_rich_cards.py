@@ -228,17 +228,30 @@ def test_cloze_markers_inside_an_image_or_link_are_refused(tmp_path: Path) -> No
         '  - id: escaped-braces\n'
         '    cloze: \'\\{\\{c2::made}} by escapes, beside {{c1::one written}}.\'\n'
         '  - id: one-made-one-lost\n'  # as many deletions in the HTML as written, but not the same
-        '    cloze: \'\\{\\{c2::made}} by escapes, see [the map](https://example.com/{{c1::Beijing}})\'\n',
+        '    cloze: \'\\{\\{c2::made}} by escapes, see [the map](https://example.com/{{c1::Beijing}})\'\n'
+        # Anki would leave the link, the emphasis or the paragraph open after the deletion, and
+        # they would run on over the Extra, Source and Origin fields.
+        '  - id: across-a-link\n'
+        '    cloze: "[Read {{c1::Beijing::city](https://example.com/)}} hosted the talks."\n'
+        '  - id: across-emphasis\n'
+        '    cloze: "**Big {{c1::Beijing**}} hosted the talks."\n'
+        '  - id: across-paragraphs\n'
+        '    cloze: "{{c1::one\\n\\ntwo}}"\n'
+        '  - id: inside-and-around\n'
+        '    cloze: "{{c1::**Cho**}} met **{{c2::Wang}}** in [{{c3::Beijing}}](https://example.com)\n'
+        '      {{c4::x::a *hint*}}"\n',
         encoding="utf-8")
     result = run(str(cards))
     inside = ("a cloze marker ({{cN::, :: or }}) is inside an image's description or a link's address or "
               "title; keep the markers out of them")
     changed = ("the Markdown around a cloze deletion changes it (a deletion in a link's address, or braces "
                "escaped with \\); write each deletion in plain text")
+    across = ("a cloze deletion starts and ends in different Markdown elements (a link, emphasis, a "
+              "paragraph); put its markers and its hint's '::' all inside or all outside each one")
     lines = [f"{cards.as_posix()}/extra.yaml:{line}:12: error: {message}\n"
              for line, message in ((3, inside), (5, changed), (9, inside), (11, inside), (13, changed),
-                                   (15, changed))]
-    assert result.err == "".join(lines) + "6 errors; nothing was written\n"
+                                   (15, changed), (17, across), (19, across), (21, across))]
+    assert result.err == "".join(lines) + "9 errors; nothing was written\n"
 
 
 def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
