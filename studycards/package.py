@@ -129,8 +129,7 @@ class PackageWriter:
                           note_fields, sort_field))
             deck_id = self._subdeck_ids.get(card.subdeck)
             if deck_id is None:
-                deck_id = self._deck_id(self.deck.full_deck_name(card.subdeck))
-                self._subdeck_ids[card.subdeck] = deck_id
+                deck_id = self._subdeck_ids[card.subdeck] = self._subdeck_id(card.subdeck)
             for ordinal in card.ords:
                 rows.append((next(ids), note_id, deck_id, ordinal))
             # Batches end at the same notes whatever the files: the database's bytes depend on it.
@@ -168,6 +167,14 @@ class PackageWriter:
             raise BuildError(f"cannot write the package database: {error}") from None
         self._notes.clear()
         self._cards.clear()
+
+    def _subdeck_id(self, subdeck: str) -> int:
+        # Every level is written: a level Anki had to make up itself, on import, took the
+        # place of the deck's own top deck, and the description was lost.
+        levels = subdeck.split("::")
+        for end in range(1, len(levels)):
+            self._deck_id(self.deck.full_deck_name("::".join(levels[:end])))
+        return self._deck_id(self.deck.full_deck_name(subdeck))
 
     def _deck_id(self, name: str) -> int:
         if name not in self._deck_ids:

@@ -50,6 +50,22 @@ def test_decks_and_tags(tmp_path: Path, collection: Collection) -> None:
     assert description == "A fixture deck with one card of each kind."
 
 
+def test_a_subdeck_two_levels_down_keeps_the_description(tmp_path: Path, collection: Collection) -> None:
+    # Without its middle level in the package, Anki made the levels up itself on import, and
+    # the deck's own description was lost.
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: nested\nname: Talks\ndescription: About the talks.\nsource: S\n",
+                                     encoding="utf-8")
+    (cards / "people.yaml").write_text("subdeck: People::Officials\ncards:\n  - {id: cho, q: Who?, a: Cho}\n",
+                                       encoding="utf-8")
+    assert run(str(cards), "--out", str(tmp_path / "deck.apkg")).code == 0
+    import_package(collection, tmp_path / "deck.apkg")
+    names = sorted(deck.name for deck in collection.decks.all_names_and_ids())
+    assert names == ["Default", "Talks", "Talks::People", "Talks::People::Officials"]
+    assert collection.decks.by_name("Talks")["desc"] == "About the talks."
+
+
 def test_scalars_stay_as_written(tmp_path: Path, collection: Collection) -> None:
     import_package(collection, build_every_kind(tmp_path))
     note = note_of(collection, "yaml-text")
