@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -87,6 +89,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except OSError as error:  # the disk or the system said no somewhere not foreseen above
         where = f"{error.filename}: " if error.filename else ""
         print(f"build.py: error: {where}{error.strerror or error}", file=err)
+        return EXIT_PROBLEMS
+    except sqlite3.Error as error:  # the deck-wide checks' temporary database (a full disk, say)
+        print(f"build.py: error: a temporary database in {tempfile.gettempdir()} failed: {error}", file=err)
         return EXIT_PROBLEMS
     finally:
         gc.set_threshold(*thresholds)

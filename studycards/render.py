@@ -115,9 +115,9 @@ class MediaCollector:
         root = Path(os.path.realpath(self.cards_folder))
         if not Path(os.path.realpath(path)).is_relative_to(root):
             return f"{what} '{reference}' leaves the cards folder"
-        if path.exists() and not path.is_file():  # a folder, or a pipe that would never end
-            return f"{what} '{reference}' is not a regular file"
         try:
+            if path.exists() and not path.is_file():  # a folder, or a pipe that would never end
+                return f"{what} '{reference}' is not a regular file"
             data = path.read_bytes()
         except FileNotFoundError:
             return f"{what} '{reference}' does not exist"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -150,6 +151,24 @@ def test_full_disk(tmp_path: Path) -> None:
     assert (tmp_path / "dist" / "deck.apkg").read_bytes() == package
     assert sorted(path.name for path in (tmp_path / "dist").iterdir()) == [
         ".studycards-cache", "deck.apkg", "deck.html", "deck.manifest.json"]
+
+
+def test_full_disk_under_the_checks_temporary_database(tmp_path: Path) -> None:
+    # The deck-wide checks keep what they remember of a large deck in a temporary database,
+    # which grows past its memory into a file: a full disk there is one line, not a traceback.
+    cards = tmp_path / "cards"
+    generate(cards, 6000)
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    result = subprocess.run([*build_command(cards, tmp_path / "dist" / "deck.apkg"), "--check"], text=True,
+                            capture_output=True, preexec_fn=small_disk, env=environment(), check=False)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("build.py: error: a temporary database in ")
+    assert re.search(r" failed: (disk I/O error|database or disk is full)\n\Z", result.stderr)
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_the_package_lands_first_and_the_manifest_last(tmp_path: Path,

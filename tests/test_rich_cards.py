@@ -291,6 +291,16 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
     ) + "8 errors; nothing was written\n"
 
 
+def test_media_name_longer_than_the_file_system_takes_is_a_card_problem(tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    name = f"media/{'a' * 300}.mp3"
+    card = f"cards:\n  - id: long\n    q: Which?\n    a: This\n    sound: {name}\n"
+    (cards / "extra.yaml").write_text(card, encoding="utf-8")
+    result = run(str(cards), "--check")
+    assert result.err == (f"{cards.as_posix()}/extra.yaml:5:12: error: sound '{name}' cannot be read: "
+                          "File name too long\n1 error; nothing was written\n")
+
+
 def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
     cards = copy_deck("rich", tmp_path)
     os.mkfifo(cards / "media" / "pipe.png")  # reading it would wait for a writer for ever
