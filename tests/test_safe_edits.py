@@ -242,6 +242,30 @@ def test_check_reports_missing_ids_without_writing(tmp_path: Path) -> None:
     assert (cards / "mixed.yaml").read_bytes() == original
 
 
+def test_ids_go_through_a_link_into_the_file_it_names(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    (cards / "shared").mkdir(parents=True)
+    (cards / "deck.yaml").write_text("id: linked\nname: Linked\nsource: S\n", encoding="utf-8")
+    real = cards / "shared" / "talks.yaml"
+    real.write_text("cards:\n  - q: Which city hosted the talks?\n    a: Beijing\n", encoding="utf-8")
+    (cards / "talks.yaml").symlink_to("shared/talks.yaml")
+    result = run(str(cards))
+    assert (result.code, result.err) == (0, "")
+    assert (cards / "talks.yaml").is_symlink()
+    assert real.read_text(encoding="utf-8") == (
+        "cards:\n  - q: Which city hosted the talks?\n    id: city-hosted-talks\n    a: Beijing\n")
+    # A second name for the same file cannot have the same new ids written twice.
+    unchanged = "cards:\n  - q: Where did the ministers meet?\n    a: Beijing\n"
+    real.write_text(unchanged, encoding="utf-8")
+    (cards / "again.yaml").symlink_to("shared/talks.yaml")
+    result = run(str(cards))
+    assert result.code == 1
+    assert result.err.startswith(f"{cards.as_posix()}/talks.yaml:1:1: error: this file is "
+                                 f"{cards.as_posix()}/again.yaml under another name (a link), and both need "
+                                 "new ids written; keep one of the two names\n")
+    assert real.read_text(encoding="utf-8") == unchanged
+
+
 def test_reworded_question_keeps_its_generated_id(tmp_path: Path) -> None:
     cards = copy_deck("write-back", tmp_path)
     assert run(str(cards)).code == 0
