@@ -42,7 +42,15 @@ from studycards.package import PackageWriter, build_timestamp, write_zip
 from studycards.pipeline import FileOutcome, card_facts, note_outputs, process_folder
 from studycards.problems import Problem
 from studycards.quiz import QuizWriter, quiz_json
-from studycards.render import MediaCollector, MediaFile, RenderedNote, Renderer, origin, render_description
+from studycards.render import (
+    MediaCollector,
+    MediaFile,
+    RenderedNote,
+    Renderer,
+    origin,
+    render_deck_source,
+    render_description,
+)
 
 Mode = Literal["build", "check", "plan"]
 
@@ -122,6 +130,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         result.plan = run.plan.finish() if run.plan is not None else None
         renderer = Renderer(MediaCollector(folder))
         description = render_description(deck, renderer, result.problems)
+        render_deck_source(deck, renderer, result.problems)
         if outputs is None or result.errors:
             return result
         changed, result.ids_written = _stage_id_insertions(staging, insertions, sources, display, folder)

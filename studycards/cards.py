@@ -214,6 +214,7 @@ class Deck:
     description_position: tuple[int, int] = (1, 1)
     lint: LintConfig = LintConfig()
     id_position: tuple[int, int] = (1, 1)
+    source_position: tuple[int, int] = (1, 1)
 
     def full_deck_name(self, subdeck: str) -> str:
         return f"{self.name}::{subdeck}" if subdeck else self.name

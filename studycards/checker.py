@@ -127,7 +127,8 @@ def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:
         return None, problems
     return Deck(deck_id, values.text["name"], values.text.get("description", ""),
                 values.text.get("source", ""), path,
-                values.positions.get("description", (1, 1)), lint, values.positions["id"]), []
+                values.positions.get("description", (1, 1)), lint, values.positions["id"],
+                values.positions.get("source", (1, 1))), []
 
 
 def _lint_config(values: _Values | None, path: str, problems: list[Problem]) -> LintConfig:

@@ -158,14 +158,13 @@ class Renderer:
         if (_MARKDOWN_CHARACTER.search(source) or _MARKDOWN_START.match(source)
                 or source[-1].isspace() or _DOUBLE_SPACE.search(source)):  # isspace() is regex \s
             return None
-        return escape_html(source)
+        html = escape_html(source)
+        return inert_anki_tags(html) if "::" in html else html  # a cloze hint: see inert_anki_tags
 
     def text(self, source: str, place: Place, problems: list[Problem]) -> str:
         """Render one field's Markdown; a lone paragraph loses its ``<p>``."""
         html = self.plain(source)
-        if html is None:
-            return self.markdown(source, place, problems)
-        return inert_anki_tags(html) if "::" in html else html  # a cloze hint: see inert_anki_tags
+        return self.markdown(source, place, problems) if html is None else html
 
     def markdown(self, source: str, place: Place, problems: list[Problem]) -> str:
         """Render text that ``plain`` could not: through markdown-it."""
@@ -226,6 +225,11 @@ def render_description(deck: Deck, renderer: Renderer, problems: list[Problem]) 
     return renderer.text(deck.description, (deck.deck_file, *deck.description_position), problems)
 
 
+def render_deck_source(deck: Deck, renderer: Renderer, problems: list[Problem]) -> str:
+    """The source of every card that names none; its problems are reported once, at deck.yaml."""
+    return renderer.text(deck.source, (deck.deck_file, *deck.source_position), problems)
+
+
 def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
                 problems: list[Problem]) -> dict[str, str]:
     """The note's fields by name, in the order of its note type."""
@@ -235,7 +239,8 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
 
     common = {
         "Extra": text("extra", card.extra),
-        "Source": text("source", card.source or deck.source),
+        # The deck's default is checked once for the deck (see assemble), not at every card.
+        "Source": text("source", card.source) if card.source else render_deck_source(deck, renderer, []),
         "Origin": origin(card),
         "Audio": renderer.sound(card, problems),
     }

@@ -132,6 +132,19 @@ def test_out_must_be_a_package_outside_the_cards(out: str, tmp_path: Path,
                           f"not '{out}'\n")
 
 
+def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text('id: more\nname: More\nsource: "[notes](notes/article.txt)"\n',
+                                     encoding="utf-8")
+    (cards / "topic.yaml").write_text("cards:\n  - {id: a, q: Which?, a: This}\n"
+                                      "  - {id: b, q: Where?, a: There}\n"
+                                      "  - {id: c, q: Who?, a: Cho, source: Its own}\n", encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == (f"{cards.as_posix()}/deck.yaml:3:9: error: a link may point only to an http(s) or "
+                          "mailto address, not 'notes/article.txt'\n1 error; nothing was written\n")
+
+
 def test_names_differing_in_case_at_any_level(tmp_path: Path) -> None:
     cards = tmp_path / "cards"
     cards.mkdir()

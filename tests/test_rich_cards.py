@@ -54,7 +54,7 @@ TEMPLATE_ATTRIBUTES = {"class", "id", "data-cloze", "data-ordinal"}
 
 
 @pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice", "type-box", "hint-tags",
-                                     "latex"])
+                                     "plain-hint", "latex"])
 def test_hostile_text_is_shown_as_text(card_id: str, tmp_path: Path, collection: Collection) -> None:
     imported(tmp_path, collection, "hostile")
     for question, answer in card_sides(collection, card_id):
@@ -101,7 +101,10 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
     assert hints == ['data-cloze="x" data-ordinal="1">[&#115;ound:evil.mp3]',
                      'data-cloze="y" data-ordinal="2">[&#91;type:Answer]]',
                      'data-cloze="z" data-ordinal="3">[&#97;nki:tts lang=en_US]']
-    for card_id in ("hint-tags", "latex"):
+    (question, _), = card_sides(collection, "plain-hint")
+    assert question == ('<div class="question">Plain <span class="cloze" data-cloze="x" data-ordinal="1">'
+                        "[&#115;ound:evil.mp3]</span> text</div>")
+    for card_id in ("hint-tags", "plain-hint", "latex"):
         for note_card in collection.get_note(collection.find_notes(f'"origin:*· {card_id}"')[0]).cards():
             assert (note_card.question_av_tags(), note_card.answer_av_tags()) == ([], [])
             for side in (note_card.question(), note_card.answer()):
