@@ -3,9 +3,10 @@
 An entry is keyed by the file's name and the SHA-256 of its bytes, and is
 valid only for the same program (a hash of this package's source), the same
 deck settings that shape a file's outcome (identity, default source, lint
-settings) and the same installed libraries. An entry is one file: a JSON line
-with the cards' facts and problems, then the text of each output, in UTF-8,
-staged and renamed into place with the build's outputs. Anything unreadable,
+settings) and the same installed libraries. An entry is one file: a JSON
+header line, the cards' facts and problems packed with ``marshal``, then the
+text of each output in UTF-8 (see ``entry_bytes``), staged and renamed into
+place with the build's outputs. Anything unreadable,
 stale or malformed is ignored and the file is processed again. A cache is
 never trusted over the cards.
 """

@@ -42,8 +42,13 @@ class _UsageError(Exception):
 
 
 class _ArgumentParser(argparse.ArgumentParser):
+    help_stream: TextIO | None = None  # where --help goes: main's stdout
+
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
+
+    def print_help(self, file: TextIO | None = None) -> None:  # type: ignore[override]
+        super().print_help(file or self.help_stream)
 
 
 def _parser() -> _ArgumentParser:
@@ -67,6 +72,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     parser = _parser()
+    parser.help_stream = out
     try:
         args = parser.parse_args(argv)
     except _UsageError as error:
@@ -119,7 +125,8 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"checked {display}: {_counts(result)}, {_plural(result.warnings, 'warning')}; "
               "nothing was written", file=out)
     elif mode == "plan" and result.plan is None:
-        print(f"plan for {target}: {_no_earlier_build(result)}; all {result.notes} cards are new", file=out)
+        print(f"plan for {target}: {_no_earlier_build(result)}; all {_plural(result.notes, 'note')} are new",
+              file=out)
     elif mode == "plan" and result.plan is not None:
         for line in format_plan(result.plan, result.target, result.places):
             print(line, file=out)

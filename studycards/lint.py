@@ -234,10 +234,11 @@ def too_many_deletions(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
 
     Fails: ``cloze: "{{c1::Cho}} met {{c1::Wang}} in {{c1::Beijing}}."``
     """
-    per_number: dict[str, int] = {}
+    per_number: dict[int, int] = {}  # by number: Anki reads c01 as c1
     for match in CLOZE_PATTERN.finditer(card.cloze):
-        per_number[match.group(1)] = per_number.get(match.group(1), 0) + 1
-    for number, count in sorted(per_number.items(), key=lambda item: int(item[0])):
+        number = int(match.group(1))
+        per_number[number] = per_number.get(number, 0) + 1
+    for number, count in sorted(per_number.items()):
         if count > config.max_deletions_per_card:
             yield Finding("cloze", f"c{number} hides {count} pieces on one card (limit "
                                    f"{config.max_deletions_per_card}); give each its own number")

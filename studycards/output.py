@@ -3,7 +3,8 @@
 Every output is first written to a temporary file beside its target (the same
 file system, so the final rename is atomic) and renamed over the target only
 when the whole build has succeeded. A failed or interrupted build leaves the
-previous outputs as they were, and no temporary file behind.
+previous outputs as they were, and no temporary file behind; a killed one may
+leave temporary files, which the next build removes (``sweep_stale``).
 """
 
 from __future__ import annotations

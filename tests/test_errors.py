@@ -64,10 +64,10 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     assert result.err.splitlines()[-1] == "build.py: error: unrecognized arguments: --no-such-option"
 
 
-def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_documents_exit_codes() -> None:
     result = run("--help")
     assert result.code == 0
-    printed = capsys.readouterr().out
+    printed = result.out
     assert "usage: build.py [-h]" in printed
     assert "1  problems in the cards" in printed
     assert "2  usage error" in printed

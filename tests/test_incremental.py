@@ -127,7 +127,7 @@ def test_changing_the_deck_id_or_name_makes_entries_stale(tmp_path: Path) -> Non
                "review history apart; change the id back to keep them\n")
     plan = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"), "--plan")
     assert (plan.err, plan.out.split(": ", 1)[1]) == (
-        warning, "the last build was of deck 'every-kind', not 'renamed-deck'; all 6 cards are new\n")
+        warning, "the last build was of deck 'every-kind', not 'renamed-deck'; all 6 notes are new\n")
     result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
     assert (result.code, result.err) == (0, warning)
     assert result.out.endswith("; first build as deck 'renamed-deck'\n")

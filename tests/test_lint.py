@@ -61,8 +61,8 @@ CASES = [
      "  - id: c\n    cloze: Not a {{c1::zero-sum::Zero-sum}} relationship.\n",
      "3:12: warning: the hint of c1 is its answer",
      "  - id: c\n    cloze: Not a {{c1::zero-sum::term}} relationship.\n"),
-    ("too-many-deletions",
-     "  - id: c\n    cloze: '{{c1::Cho}} met {{c1::Wang}} in {{c1::Beijing}}.'\n",
+    ("too-many-deletions",  # c01 is c1 to Anki
+     "  - id: c\n    cloze: '{{c1::Cho}} met {{c01::Wang}} in {{c001::Beijing}}.'\n",
      "3:12: warning: c1 hides 3 pieces on one card (limit 2); give each its own number",
      "  - id: c\n    cloze: '{{c1::Cho}} met {{c2::Wang}} in {{c3::Beijing}}.'\n"),
     ("time-relative",

@@ -188,7 +188,7 @@ def test_plan_without_earlier_build(tmp_path: Path) -> None:
     result = run(str(cards), "--plan")
     assert (result.code, result.err) == (0, "")
     assert result.out == (f"plan for {(tmp_path / 'dist' / 'history.apkg').as_posix()}: no earlier "
-                          "build to compare with; all 7 cards are new\n")
+                          "build to compare with; all 7 notes are new\n")
     assert not (tmp_path / "dist").exists()
 
 
