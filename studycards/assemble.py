@@ -84,7 +84,7 @@ class Assembly:
 
     @property
     def warnings(self) -> int:
-        return len(self.problems) - self.errors
+        return sum(problem.level == "warning" for problem in self.problems)
 
 
 def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: bool) -> Assembly:
@@ -211,7 +211,8 @@ class _Run:
         # learners' collections, and a new card must not take over its history.
         card, insertion = assign_id(note.card, _Taken(self.index, self.previous))
         if self.read_only:
-            self.result.problems.append(Problem(card.file, card.line, card.column, "warning",
+            # A note, not a warning: a build with --strict writes the id as any build does.
+            self.result.problems.append(Problem(card.file, card.line, card.column, "note",
                                                 "card has no id; a build will write one into this file"))
         fields = {**note.fields, "Origin": origin(card)}
         outputs = note_outputs(RenderedNote(card, fields, note.choices), self.deck, media)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Level = Literal["error", "warning"]
+# An error stops the build; a warning stops it only with --strict; a note only tells.
+Level = Literal["error", "warning", "note"]
 
 _VISIBLE = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, 0x85)}
 _VISIBLE.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t",

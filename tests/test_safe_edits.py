@@ -126,7 +126,7 @@ def test_plan_lists_every_change(tmp_path: Path) -> None:
     result = run(str(cards), "--plan")
     target = (tmp_path / "dist" / "history.apkg").as_posix()
     assert result.code == 0
-    assert result.err == f"{cards.as_posix()}/beta.yaml:11:5: warning: card has no id; " \
+    assert result.err == f"{cards.as_posix()}/beta.yaml:11:5: note: card has no id; " \
                          "a build will write one into this file\n"
     assert result.out.splitlines() == [
         f"plan for {target}: 1 added, 2 changed, 1 moved, 1 removed since the last build, "
@@ -236,10 +236,15 @@ def test_check_reports_missing_ids_without_writing(tmp_path: Path) -> None:
     result = run(str(cards), "--check")
     assert result.code == 0
     assert result.err.splitlines() == [
-        f"{cards.as_posix()}/mixed.yaml:{line}:{column}: warning: card has no id; "
+        f"{cards.as_posix()}/mixed.yaml:{line}:{column}: note: card has no id; "
         "a build will write one into this file"
         for line, column in ((10, 5), (14, 5), (19, 5), (23, 5), (26, 5))]
     assert (cards / "mixed.yaml").read_bytes() == original
+    # A note, not a warning: with --strict a check passes as a build with --strict does.
+    strict = run(str(cards), "--check", "--strict")
+    assert (strict.code, strict.err) == (0, result.err)
+    assert strict.out.endswith(", 0 warnings; nothing was written\n")
+    assert run(str(cards), "--strict").code == 0
 
 
 def test_ids_go_through_a_link_into_the_file_it_names(tmp_path: Path) -> None:
