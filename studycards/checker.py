@@ -38,6 +38,7 @@ from studycards.problems import Problem
 from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
 
 DECK_FILE = "deck.yaml"
+_DECK_FILE_MISSPELLED = "deck.yml"
 CARD_FILE_SUFFIXES = (".yaml", ".yml")
 
 _FLAG_VALUES = {"true": True, "false": False}
@@ -87,11 +88,16 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
     elif deck_file.is_file():
         deck, deck_problems = check_deck_file(deck_file, deck_path)
         problems += deck_problems
+    elif (folder / _DECK_FILE_MISSPELLED).is_file():
+        problems.append(Problem(f"{display}/{_DECK_FILE_MISSPELLED}", 1, 1, "error",
+                                f"the deck file must be named {DECK_FILE}: rename this file"))
     else:
         problems.append(Problem(deck_path, 1, 1, "error",
                                 "deck.yaml is missing: it names the deck (id, name)"))
     card_files = []
     for file in list_card_files(folder):
+        if file.name == _DECK_FILE_MISSPELLED and deck is None:
+            continue  # reported above, not also as a card file
         unusable = _unusable_file(file, folder, "card file")
         if unusable:
             shown = os.fsencode(file.name).decode("utf-8", "backslashreplace")
@@ -212,7 +218,7 @@ class CrossFileChecks:
         for card, first_file, first_line in self.index.repeated_ids():
             line, column = card.position("id")
             problems.append(Problem(card.file, line, column, "error",
-                                    f"card id '{card.id}' is used twice (first at {first_file}:"
+                                    f"card id '{card.id}' is used again (first at {first_file}:"
                                     f"{first_line}); ids must be unique in the deck"))
         return problems
 
@@ -378,8 +384,12 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
         spec = known.get(name)
         if spec is None:
             close = _did_you_mean(name, known)
-            hint = f"; did you mean '{close[0]}'?" if close else \
-                f"; expected one of: {', '.join(known)}"
+            if close:
+                hint = f"; did you mean '{close[0]}'?"
+            elif node.flow:  # "{q: Who came, in May?}" is read as a key "in May?"
+                hint = "; inside { }, a comma ends a value: put text with commas in quotes"
+            else:
+                hint = f"; expected one of: {', '.join(known)}"
             problems.append(Problem(path, key_node.line, key_node.column, "error",
                                     f"unknown key '{name}' in {where}{hint}"))
             continue

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, copy_deck, run
+from tests.conftest import FIXTURES, PROJECT, copy_deck, run
 
 INVALID = FIXTURES / "invalid"
 CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
@@ -85,7 +85,7 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
      "2:1:9: error: this card needs an id: one cannot be written into a card written as a bare "
      "'key: value' in a list; add 'id: ...' or use braces"),
     ("cards: [{id: x, q: Which?, a: This}, {id: x, q: Where?, a: There}]\n",
-     "2:1:43: error: card id 'x' is used twice (first at {file}:1); ids must be unique in the deck"),
+     "2:1:43: error: card id 'x' is used again (first at {file}:1); ids must be unique in the deck"),
     ('cards:\n  - id: sep\n    q: "Which city\\x1fhosted?"\n    a: Beijing\n',
      "2:3:8: error: control character U+001F is not allowed in text, not even as an escape"),
     ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
@@ -108,6 +108,9 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
      "write the text again for another card"),
     ("cards:\n  - id: c\n    q: Which?\n    a: This\n    tags:\n",
      "2:5:10: error: 'tags' must be a list, e.g. [people, place], not an empty value"),
+    ("cards:\n  - {id: c, q: Who came, in May 2024?, a: Cho}\n",
+     "2:2:26: error: unknown key 'in May 2024?' in card; inside {{ }}, a comma ends a value: put text with "
+     "commas in quotes"),
 ])
 def test_more_mistakes(cards_text: str, message: str, tmp_path: Path) -> None:
     cards = tmp_path / "cards"
@@ -130,6 +133,24 @@ def test_out_must_be_a_package_outside_the_cards(out: str, tmp_path: Path,
     assert (result.code, result.out) == (2, "")
     assert result.err == (f"build.py: error: --out must name a .apkg file outside the cards folder, "
                           f"not '{out}'\n")
+
+
+def test_out_under_a_file_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a folder", encoding="utf-8")
+    result = run(str(PROJECT / "cards"), "--out", str(tmp_path / "notes.txt" / "dist" / "deck.apkg"))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (f"build.py: error: cannot write to {(tmp_path / 'notes.txt' / 'dist').as_posix()}: "
+                          f"{(tmp_path / 'notes.txt').as_posix()} is a file, not a folder\n")
+
+
+def test_a_deck_file_named_deck_yml_is_told_to_be_renamed(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yml").write_text("id: more\nname: More\nsource: S\n", encoding="utf-8")
+    (cards / "topic.yaml").write_text("cards:\n  - {id: a, q: Which?, a: This}\n", encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == (f"{cards.as_posix()}/deck.yml:1:1: error: the deck file must be named deck.yaml: "
+                          "rename this file\n1 error; nothing was written\n")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:
