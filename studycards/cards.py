@@ -146,6 +146,9 @@ class Card(NamedTuple):
     positions: Positions = ()
     # Set when the YAML had no id and one was generated for it.
     id_slot: IdSlot | None = None
+    # Where each tag is written, in the order of ``tags``: in the card, or in its file's tags.
+    tag_positions: tuple[tuple[int, int], ...] = ()
+    choice_positions: tuple[tuple[int, int], ...] = ()  # where each choice is written
 
     def position(self, key: str) -> tuple[int, int]:
         for name, line, column in self.positions:
@@ -182,7 +185,8 @@ class CardFacts(NamedTuple):
     tags: tuple[str, ...]
     lint_ignore: tuple[str, ...]
     id_position: tuple[int, int]
-    tags_position: tuple[int, int]
+    tag_positions: tuple[tuple[int, int], ...]  # of each tag, in the order of ``tags``
+    subdeck_position: tuple[int, int]  # of its file's "subdeck"
     prompt_position: tuple[int, int]  # of "q", or of "cloze" for a cloze card
     answer_position: tuple[int, int]
     guid: str = ""  # of its note; empty until the card has an id
@@ -190,11 +194,9 @@ class CardFacts(NamedTuple):
     ords: tuple[int, ...] = ()  # the template ordinals of the cards Anki makes from its note
 
     def position(self, key: str) -> tuple[int, int]:
-        """Where the card's ``key`` is ("id", "tags", "q", "cloze" or "a"); else the card's own place."""
+        """Where the card's ``key`` is ("id", "q", "cloze" or "a"); else the card's own place."""
         if key == "id":
             return self.id_position
-        if key == "tags":
-            return self.tags_position
         if key in ("q", "cloze"):
             return self.prompt_position
         if key == "a":

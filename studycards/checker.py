@@ -175,7 +175,8 @@ def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
             problems.append(Problem(path, cards_node.line, cards_node.column, "error",
                                     "'cards' is empty: add at least one card"))
         for item in cards_node.items:
-            card = _check_card(item, path, subdeck, file_tags, values.positions.get("tags"), problems)
+            card = _check_card(item, path, subdeck, values.positions.get("subdeck"), file_tags,
+                               values.list_positions.get("tags", []), problems)
             if card is not None:
                 cards.append(card)
     return cards, problems
@@ -205,11 +206,11 @@ class CrossFileChecks:
         problems = []
         agreed_tags, agreed_subdecks = self._agreed["tag"], self._agreed["subdeck"]
         for card in cards:
-            for tag in card.tags:
+            for tag, place in zip(card.tags, card.tag_positions, strict=True):
                 if tag not in agreed_tags:
-                    problems += self._spelling("tag", tag, card, card.position("tags"))
+                    problems += self._spelling("tag", tag, card, place)
             if card.subdeck and card.subdeck not in agreed_subdecks:
-                problems += self._spelling("subdeck", card.subdeck, card, (card.line, card.column))
+                problems += self._spelling("subdeck", card.subdeck, card, card.subdeck_position)
         return problems
 
     def finish(self) -> list[Problem]:
@@ -244,8 +245,8 @@ class CrossFileChecks:
         return problems
 
 
-def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
-                file_tags_position: tuple[int, int] | None,
+def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int, int] | None,
+                file_tags: list[str], file_tag_positions: list[tuple[int, int]],
                 problems: list[Problem]) -> Card | None:
     if not isinstance(node, Mapping):
         problems.append(_wrong_type(path, node, "a card must be a mapping of keys (q, a, ...)"))
@@ -265,18 +266,21 @@ def _check_card(node: Node, path: str, subdeck: str, file_tags: list[str],
                                 "a bare 'key: value' in a list; add 'id: ...' or use braces"))
     if kind is None or len(problems) > count:
         return None
-    tags = tuple(dict.fromkeys([*file_tags, *values.lists.get("tags", [])]))
-    if "tags" not in values.positions and file_tags_position is not None:
-        values.positions["tags"] = file_tags_position  # a problem with a file's tag points there
+    tag_positions = dict(zip(file_tags, file_tag_positions, strict=True))  # the file's tags first
+    for tag, place in zip(values.lists.get("tags", []), values.list_positions.get("tags", []), strict=True):
+        tag_positions.setdefault(tag, place)
+    if subdeck_position is not None:
+        values.positions["subdeck"] = subdeck_position  # a problem with the file's subdeck points there
     positions = tuple((key, line, column) for key, (line, column) in values.positions.items())
     return Card(
         id=card_id, kind=kind, file=path, line=node.line, column=node.column, subdeck=subdeck,
         question=values.text.get("q", ""), answer=values.text.get("a", ""),
         cloze=values.text.get("cloze", ""), choices=tuple(values.lists.get("choices", ())),
         extra=values.text.get("extra", ""), source=values.text.get("source", ""),
-        sound=values.text.get("sound", ""), tags=tags,
+        sound=values.text.get("sound", ""), tags=tuple(tag_positions),
         lint_ignore=tuple(values.lists.get("lint-ignore", ())), positions=positions,
-        id_slot=None if "id" in values.text else _id_slot(node),
+        id_slot=None if "id" in values.text else _id_slot(node), tag_positions=tuple(tag_positions.values()),
+        choice_positions=tuple(values.list_positions.get("choices", ())),
     )
 
 

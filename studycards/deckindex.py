@@ -94,6 +94,9 @@ def _facts(row: tuple[Any, ...]) -> CardFacts:
     (card_id, kind, file, line, id_line, id_column, prompt, answer, prompt_line, prompt_column,
      answer_line, answer_column, lint_ignore) = row
     signature = None if prompt is None else (prompt, answer)
-    return CardFacts(card_id, KIND_BY_VALUE[kind], file, line, 0, "", (), tuple(lint_ignore.split()),
-                     (id_line, id_column), (line, 0), (prompt_line, prompt_column),
-                     (answer_line, answer_column), signature=signature)
+    # The index keeps no column, subdeck or tags: no problem it reports points at them.
+    return CardFacts(card_id, KIND_BY_VALUE[kind], file, line, column=1, subdeck="", tags=(),
+                     lint_ignore=tuple(lint_ignore.split()), id_position=(id_line, id_column),
+                     tag_positions=(), subdeck_position=(line, 1),
+                     prompt_position=(prompt_line, prompt_column),
+                     answer_position=(answer_line, answer_column), signature=signature)

@@ -87,7 +87,7 @@ def note_outputs(note: RenderedNote, deck: Deck, media: dict[str, MediaFile]) ->
 def card_facts(card: Card, guid: str = "", signature: Signature | None = None,
                ords: tuple[int, ...] = ()) -> CardFacts:
     return CardFacts(card.id, card.kind, card.file, card.line, card.column, card.subdeck, card.tags,
-                     card.lint_ignore, card.position("id"), card.position("tags"),
+                     card.lint_ignore, card.position("id"), card.tag_positions, card.position("subdeck"),
                      card.position("cloze" if card.kind is Kind.CLOZE else "q"), card.position("a"),
                      guid, signature, ords)
 

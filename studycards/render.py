@@ -216,8 +216,8 @@ class Renderer:
 
 def render_card(card: Card, deck: Deck, renderer: Renderer, problems: list[Problem]) -> RenderedNote:
     """Render one card's fields; problems are links and media that cannot be used."""
-    choices = [renderer.text(choice, (card.file, *card.position("choices")), problems)
-               for choice in card.choices]
+    choices = [renderer.text(choice, (card.file, *place), problems)
+               for choice, place in zip(card.choices, card.choice_positions, strict=True)]
     return RenderedNote(card, note_fields(card, deck, choices, renderer, problems), choices)
 
 

@@ -80,6 +80,15 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
                           "expected a folder of YAML card files\n1 error; nothing was written\n")
 
 
+def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A cards folder holding ``files``: each name with its text."""
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for name, text in files.items():
+        (cards / name).write_text(text, encoding="utf-8")
+    return cards
+
+
 @pytest.mark.parametrize(("cards_text", "message"), [
     ("cards: [cloze: '{{c1::Beijing}} hosted the talks']\n",
      "2:1:9: error: this card needs an id: one cannot be written into a card written as a bare "
@@ -108,15 +117,19 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
      "write the text again for another card"),
     ("cards:\n  - id: c\n    q: Which?\n    a: This\n    tags:\n",
      "2:5:10: error: 'tags' must be a list, e.g. [people, place], not an empty value"),
+    # A problem in one choice is reported at that choice.
+    ("cards:\n  - id: c\n    q: Which?\n    choices:\n      - Seoul\n      - '[Beijing](notes/b.txt)'\n"
+     "    a: Seoul\n",
+     "2:6:9: error: a link may point only to an http(s) or mailto address, not 'notes/b.txt'"),
     ("cards:\n  - {id: c, q: Who came, in May 2024?, a: Cho}\n",
      "2:2:26: error: unknown key 'in May 2024?' in card; inside {{ }}, a comma ends a value: put text with "
      "commas in quotes"),
 ])
 def test_more_mistakes(cards_text: str, message: str, tmp_path: Path) -> None:
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: Fixture\n", encoding="utf-8")
-    (cards / "topic.yaml").write_text(cards_text, encoding="utf-8")
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: More\nsource: Fixture\n",
+        "topic.yaml": cards_text,
+    })
     result = run(str(cards))
     file = f"{cards.as_posix()}/topic.yaml"
     assert (result.code, result.out) == (1, "")
@@ -144,63 +157,77 @@ def test_out_under_a_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_a_deck_file_named_deck_yml_is_told_to_be_renamed(tmp_path: Path) -> None:
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "deck.yml").write_text("id: more\nname: More\nsource: S\n", encoding="utf-8")
-    (cards / "topic.yaml").write_text("cards:\n  - {id: a, q: Which?, a: This}\n", encoding="utf-8")
+    cards = cards_folder(tmp_path, {
+        "deck.yml": "id: more\nname: More\nsource: S\n",
+        "topic.yaml": "cards:\n  - {id: a, q: Which?, a: This}\n",
+    })
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yml:1:1: error: the deck file must be named deck.yaml: "
                           "rename this file\n1 error; nothing was written\n")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "deck.yaml").write_text('id: more\nname: More\nsource: "[notes](notes/article.txt)"\n',
-                                     encoding="utf-8")
-    (cards / "topic.yaml").write_text("cards:\n  - {id: a, q: Which?, a: This}\n"
-                                      "  - {id: b, q: Where?, a: There}\n"
-                                      "  - {id: c, q: Who?, a: Cho, source: Its own}\n", encoding="utf-8")
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": 'id: more\nname: More\nsource: "[notes](notes/article.txt)"\n',
+        "topic.yaml": "cards:\n  - {id: a, q: Which?, a: This}\n"
+                      "  - {id: b, q: Where?, a: There}\n"
+                      "  - {id: c, q: Who?, a: Cho, source: Its own}\n",
+    })
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yaml:3:9: error: a link may point only to an http(s) or "
                           "mailto address, not 'notes/article.txt'\n1 error; nothing was written\n")
 
 
 def test_names_differing_in_case_at_any_level(tmp_path: Path) -> None:
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "deck.yaml").write_text("id: case\nname: Case\nsource: Fixture\n", encoding="utf-8")
-    (cards / "a.yaml").write_text("subdeck: Talks::Seoul\ntags: [Speaker::cho]\ncards:\n"
-                                  "  - id: a\n    q: Which?\n    a: This\n"
-                                  "  - id: b\n    q: Where?\n    a: There\n", encoding="utf-8")
-    (cards / "b.yaml").write_text("subdeck: talks::Beijing\ncards:\n"
-                                  "  - id: c\n    q: Who?\n    a: Them\n    tags: [speaker::wang]\n"
-                                  "  - id: d\n    q: When?\n    a: Then\n", encoding="utf-8")
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: case\nname: Case\nsource: Fixture\n",
+        "a.yaml": "subdeck: Talks::Seoul\ntags: [Speaker::cho]\ncards:\n"
+                  "  - id: a\n    q: Which?\n    a: This\n"
+                  "  - id: b\n    q: Where?\n    a: There\n",
+        "b.yaml": "subdeck: talks::Beijing\ncards:\n"
+                  "  - id: c\n    q: Who?\n    a: Them\n    tags: [speaker::wang]\n"
+                  "  - id: d\n    q: When?\n    a: Then\n",
+    })
     result = run(str(cards))
     first, second = f"{cards.as_posix()}/a.yaml", f"{cards.as_posix()}/b.yaml"
     assert result.code == 1
     assert result.err == (
-        f"{second}:3:5: error: subdeck 'talks' differs only in case from 'Talks' ({first}:4); "
+        f"{second}:1:10: error: subdeck 'talks' differs only in case from 'Talks' ({first}:1); "
         "Anki would merge them: pick one spelling\n"
-        f"{second}:6:11: error: tag 'speaker' differs only in case from 'Speaker' ({first}:2); "
+        f"{second}:6:12: error: tag 'speaker' differs only in case from 'Speaker' ({first}:2); "
         "Anki would merge them: pick one spelling\n"
         "2 errors; nothing was written\n")
+
+
+def test_a_tag_differing_in_case_is_reported_where_it_is_written(tmp_path: Path) -> None:
+    # The file's tag, not the card's own tags list; and the first spelling's own line.
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: case\nname: Case\nsource: Fixture\n",
+        "a.yaml": "cards:\n  - id: a\n    q: Which?\n    a: This\n    tags: [people]\n"
+                  "  - id: b\n    q: Where?\n    a: There\n    tags: [people, Place]\n",
+        "b.yaml": "tags: [place]\ncards:\n  - id: c\n    q: Who?\n    a: Them\n"
+                  "    tags: [person]\n",
+    })
+    result = run(str(cards))
+    assert result.err == (
+        f"{cards.as_posix()}/b.yaml:1:8: error: tag 'place' differs only in case from 'Place' "
+        f"({cards.as_posix()}/a.yaml:9); Anki would merge them: pick one spelling\n"
+        "1 error; nothing was written\n")
 
 
 def test_with_deck_yaml_broken_names_are_still_checked_in_file_order(tmp_path: Path) -> None:
     # A card without an id waits for one in a normal build; here it is checked where it stands,
     # so the first spelling of a tag is the one in the first card.
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "deck.yaml").write_text("name: No id\n", encoding="utf-8")
-    (cards / "a.yaml").write_text("cards:\n  - q: Which?\n    a: This\n    tags: [Foo]\n"
-                                  "  - id: later\n    q: Where?\n    a: There\n    tags: [foo]\n",
-                                  encoding="utf-8")
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "name: No id\n",
+        "a.yaml": "cards:\n  - q: Which?\n    a: This\n    tags: [Foo]\n"
+                  "  - id: later\n    q: Where?\n    a: There\n    tags: [foo]\n",
+    })
     result = run(str(cards))
     file = f"{cards.as_posix()}/a.yaml"
     assert (result.code, result.out) == (1, "")
     assert result.err == (
-        f"{file}:8:11: error: tag 'foo' differs only in case from 'Foo' ({file}:4); "
+        f"{file}:8:12: error: tag 'foo' differs only in case from 'Foo' ({file}:4); "
         "Anki would merge them: pick one spelling\n"
         f"{cards.as_posix()}/deck.yaml:1:1: error: deck.yaml has no 'id'\n"
         "2 errors; nothing was written\n")
