@@ -161,9 +161,7 @@ def _check_without_deck(result: Assembly, files: list[Path], display: str, folde
         cross = CrossFileChecks(index)
         for outcome in process_folder(files, display, stand_in, folder, cache=None):
             result.problems += [problem for problem in outcome.problems if problem.level == "error"]
-            # In file order, cards with ids and without: the first spelling of a name is the one kept.
-            cards = [*outcome.cards, *(card_facts(note.card) for note in outcome.held)]
-            result.problems += cross.add(sorted(cards, key=lambda card: (card.line, card.column)))
+            result.problems += cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held])
         result.problems += cross.finish()
     finally:
         index.close()
@@ -184,11 +182,18 @@ class _Run:
         self.lint = DeckWideLint(deck)
         self.plan = PlanBuilder(previous) if previous is not None else None
 
-    def add(self, outcome: FileOutcome) -> None:
-        """The cards of one file that have ids: checked against the deck so far, then written."""
+    def add(self, outcome: FileOutcome, names_checked: bool = False) -> None:
+        """The cards of one file that have ids: checked against the deck so far, then written.
+
+        A card given its id by this build comes alone, later, its names already checked
+        with its file's cards (``names_checked``).
+        """
         result, plan = self.result, self.plan
         problems = result.problems
-        problems += self.cross.add(outcome.cards)
+        if names_checked:
+            self.index.add(outcome.cards)
+        else:
+            problems += self.cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held])
         for card, entry in zip(outcome.cards, outcome.entries, strict=True):
             result.cards += len(card.ords)
             if card.subdeck:
@@ -217,7 +222,7 @@ class _Run:
         fields = {**note.fields, "Origin": origin(card)}
         outputs = note_outputs(RenderedNote(card, fields, note.choices), self.deck, media)
         self.add(FileOutcome(card.file, [], [outputs.facts], [outputs.fields], [outputs.entry],
-                             quiz_json([outputs.quiz_data]), media=media))
+                             quiz_json([outputs.quiz_data]), media=media), names_checked=True)
         return insertion
 
     def finish_checks(self) -> list[Problem]:

@@ -200,9 +200,15 @@ class CrossFileChecks:
         self._agreed: dict[str, set[str]] = {"tag": set(), "subdeck": set()}
         self._reported: set[tuple[str, str, str]] = set()
 
-    def add(self, cards: list[CardFacts]) -> list[Problem]:
-        """Take in cards, in deck order; the spellings are checked at once, the ids by ``finish``."""
+    def add(self, cards: list[CardFacts], without_ids: list[CardFacts] | None = None) -> list[Problem]:
+        """Take in a file's cards; the spellings are checked at once, the ids by ``finish``.
+
+        Cards still ``without_ids`` join the index later, once they have one; their names
+        are checked now, in file order with the others.
+        """
         self.index.add(cards)
+        if without_ids:
+            cards = sorted([*cards, *without_ids], key=lambda card: (card.line, card.column))
         problems = []
         agreed_tags, agreed_subdecks = self._agreed["tag"], self._agreed["subdeck"]
         for card in cards:

@@ -215,6 +215,21 @@ def test_a_tag_differing_in_case_is_reported_where_it_is_written(tmp_path: Path)
         "1 error; nothing was written\n")
 
 
+def test_a_card_without_an_id_has_its_names_checked_in_file_order(tmp_path: Path) -> None:
+    # It gets its id after every file is read, but its tag is the first spelling: the later
+    # card is the one told, as when deck.yaml is broken (below).
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: case\nname: Case\nsource: Fixture\n",
+        "a.yaml": "cards:\n  - q: Which city hosted the talks?\n    a: Beijing\n    tags: [Place]\n",
+        "b.yaml": "cards:\n  - id: b\n    q: When?\n    a: May\n    tags: [place]\n",
+    })
+    result = run(str(cards))
+    assert result.err == (
+        f"{cards.as_posix()}/b.yaml:5:12: error: tag 'place' differs only in case from 'Place' "
+        f"({cards.as_posix()}/a.yaml:4); Anki would merge them: pick one spelling\n"
+        "1 error; nothing was written\n")
+
+
 def test_with_deck_yaml_broken_names_are_still_checked_in_file_order(tmp_path: Path) -> None:
     # A card without an id waits for one in a normal build; here it is checked where it stands,
     # so the first spelling of a tag is the one in the first card.
