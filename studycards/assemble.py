@@ -115,7 +115,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             outputs = _Outputs(staging, target, deck, previous)
             outputs.open()
         cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
-        run = _Run(result, deck, previous, outputs, read_only=mode != "build")
+        run = _Run(result, deck, previous, outputs)
         stack.callback(run.index.close)
         held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
         sources: dict[str, bytes] = {}  # the files whose cards get ids, as they were read
@@ -171,12 +171,11 @@ class _Run:
     """The deck-wide state of one run, fed one file at a time."""
 
     def __init__(self, result: Assembly, deck: Deck, previous: Manifest | None,
-                 outputs: _Outputs | None, read_only: bool) -> None:
+                 outputs: _Outputs | None) -> None:
         self.result = result
         self.deck = deck
         self.previous = previous
         self.outputs = outputs
-        self.read_only = read_only
         self.index = DeckIndex()
         self.cross = CrossFileChecks(self.index)
         self.lint = DeckWideLint(deck)
@@ -215,7 +214,7 @@ class _Run:
         # Not the id of a card removed since the last build either: its note is still in
         # learners' collections, and a new card must not take over its history.
         card, insertion = assign_id(note.card, _Taken(self.index, self.previous))
-        if self.read_only:
+        if self.outputs is None:  # --check or --plan: the id is not written
             # A note, not a warning: a build with --strict writes the id as any build does.
             self.result.problems.append(Problem(card.file, card.line, card.column, "note",
                                                 "card has no id; a build will write one into this file"))

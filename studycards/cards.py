@@ -103,15 +103,14 @@ class LintConfig:
 class IdSlot:
     """Where a missing ``id:`` goes, from the positions of a card's mapping (1-based).
 
-    A block mapping gets a new line at ``indent`` after its first value, which
-    ends at ``end_line``/``end_column``. A flow mapping (``- {q: ..., a: ...}``)
+    A block mapping gets a new line, indented to ``column``, after its first value,
+    which ends at ``end_line``/``end_column``. A flow mapping (``- {q: ..., a: ...}``)
     gets ``id: ..., `` just after its brace at ``line``/``column``.
     """
 
     flow: bool
     line: int
     column: int
-    indent: int
     end_line: int
     end_column: int
 

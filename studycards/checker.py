@@ -499,7 +499,7 @@ def _check_tags(values: _Values, path: str, problems: list[Problem]) -> None:
 
 def _id_slot(node: Mapping) -> IdSlot:
     first_value = node.entries[0][1] if node.entries else node
-    return IdSlot(flow=node.flow, line=node.line, column=node.column, indent=node.column - 1,
+    return IdSlot(flow=node.flow, line=node.line, column=node.column,
                   end_line=first_value.end_line, end_column=first_value.end_column)
 
 

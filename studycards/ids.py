@@ -77,7 +77,7 @@ def insert_ids(data: bytes, insertions: list[IdInsertion]) -> bytes:
         at = _line_after_value(lines, slot)
         if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
             lines[at - 1] += newline
-        lines.insert(at, f"{' ' * slot.indent}id: {insertion.card_id}{newline}")
+        lines.insert(at, f"{' ' * (slot.column - 1)}id: {insertion.card_id}{newline}")
     return bom + "".join(lines).encode("utf-8")
 
 

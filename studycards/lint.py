@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,11 +65,7 @@ class Rule:
     @property
     def doc(self) -> str:
         check = self.card_check or self.pair_check
-        return _dedent(check.__doc__ or "") if check else ""
-
-    @property
-    def rationale(self) -> str:
-        return self.doc.splitlines()[0]
+        return inspect.cleandoc(check.__doc__ or "") if check else ""
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -433,11 +430,3 @@ def _prompt_key(card: CardFacts) -> str:
 
 def _answer_signature(card: CardFacts) -> int:
     return card.signature[1] if card.signature else 0
-
-
-def _dedent(docstring: str) -> str:
-    lines = docstring.strip().splitlines()
-    if len(lines) <= 1:
-        return docstring.strip()
-    indent = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()), default=0)
-    return "\n".join([lines[0], *(line[indent:] for line in lines[1:])])

@@ -94,7 +94,6 @@ def card_facts(card: Card, guid: str = "", signature: Signature | None = None,
 
 @dataclass(frozen=True)
 class FileJob:
-    file: Path
     display: str
     data: bytes
     digest: str
@@ -196,7 +195,7 @@ def _read(file: Path, display: str) -> FileJob | FileOutcome:
         data = file.read_bytes()
     except OSError as error:
         return FileOutcome(display, [Problem(display, 1, 1, "error", f"cannot read file: {error.strerror}")])
-    return FileJob(file, display, data, hashlib.sha256(data).hexdigest())
+    return FileJob(display, data, hashlib.sha256(data).hexdigest())
 
 
 def _finished(outcome: FileOutcome | Future[FileOutcome | bytes], new: tuple[str, str] | None,

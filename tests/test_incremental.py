@@ -202,7 +202,7 @@ folder = Path(sys.argv[1])
 deck, files, _ = check_folder(folder, "cards")
 for file in files:
     data = file.read_bytes()
-    process_file(FileJob(file, f"cards/{file.name}", data, hashlib.sha256(data).hexdigest()), deck, folder)
+    process_file(FileJob(f"cards/{file.name}", data, hashlib.sha256(data).hexdigest()), deck, folder)
 site = sysconfig.get_paths()["purelib"]
 print(" ".join(sorted({name.split(".")[0] for name, module in list(sys.modules.items())
                        if (getattr(module, "__file__", None) or "").startswith(site)})))
