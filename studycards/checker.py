@@ -333,7 +333,8 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
         elif text and cloze_numbers(text)[-1] > MAX_CLOZE_NUMBER:
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
-                                    f"cloze numbers go up to c{MAX_CLOZE_NUMBER}"))
+                                    f"cloze deletion c{cloze_numbers(text)[-1]} is past the last number "
+                                    f"Anki takes: numbers go up to c{MAX_CLOZE_NUMBER}"))
         return kind
     _require(values, "q", node, path, problems)
     _require(values, "a", node, path, problems)
@@ -478,8 +479,9 @@ def _check_deck_name(values: _Values, key: str, path: str, problems: list[Proble
     levels = name.split("::")
     if any(not level.strip() for level in levels):
         problem = f"{key} '{name}' has an empty level; Anki would call it 'blank'"
-    elif any(level != level.strip() for level in levels):
-        problem = f"{key} '{name}' has a level that starts or ends with a space, which Anki would drop"
+    elif spaced := next((level for level in levels if level != level.strip()), None):
+        problem = (f"{key} '{name}' has a level, '{spaced}', that starts or ends with a space, which "
+                   "Anki would drop")
     else:
         return
     line, column = values.positions[key]

@@ -98,12 +98,13 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ('cards:\n  - id: sep\n    q: "Which city\\x1fhosted?"\n    a: Beijing\n',
      "2:3:8: error: control character U+001F is not allowed in text, not even as an escape"),
     ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
-     "2:3:12: error: cloze numbers go up to c65535"),
+     "2:3:12: error: cloze deletion c99999999999999999999 is past the last number Anki takes: numbers go "
+     "up to c65535"),
     ("subdeck: 'Talks::::Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
      "2:1:10: error: subdeck 'Talks::::Seoul' has an empty level; Anki would call it 'blank'"),
     ("subdeck: 'Talks:: Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
-     "2:1:10: error: subdeck 'Talks:: Seoul' has a level that starts or ends with a space, which Anki "
-     "would drop"),
+     "2:1:10: error: subdeck 'Talks:: Seoul' has a level, ' Seoul', that starts or ends with a space, "
+     "which Anki would drop"),
     # The only deletion unclosed is told as such, not as no deletion at all.
     ("cards:\n  - id: c\n    cloze: 'Not a {{c1::zero-sum game.'\n",
      "2:3:12: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
