@@ -312,17 +312,10 @@ def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], source
         by_file.setdefault(insertion.file, []).append(insertion)
     changed = []
     written = 0
-    targets: dict[Path, str] = {}  # each file written, and the name it was read by
     for file_display, file_insertions in by_file.items():
         # A card file may be a link to a file elsewhere in the cards folder: the ids go into
-        # that file, and the link stays a link.
+        # that file, and the link stays a link. (Two names for one file are refused earlier.)
         path = Path(os.path.realpath(folder / file_display[len(display) + 1:]))
-        if path in targets:
-            changed.append(Problem(file_display, 1, 1, "error",
-                                   f"this file is {targets[path]} under another name (a link), and both need "
-                                   "new ids written; keep one of the two names"))
-            continue
-        targets[path] = file_display
         source = sources[file_display]
         updated = insert_ids(source, file_insertions)
         try:

@@ -88,21 +88,28 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
     elif deck_file.is_file():
         deck, deck_problems = check_deck_file(deck_file, deck_path)
         problems += deck_problems
-    elif (folder / _DECK_FILE_MISSPELLED).is_file():
-        problems.append(Problem(f"{display}/{_DECK_FILE_MISSPELLED}", 1, 1, "error",
-                                f"the deck file must be named {DECK_FILE}: rename this file"))
-    else:
+    elif not (folder / _DECK_FILE_MISSPELLED).is_file():
         problems.append(Problem(deck_path, 1, 1, "error",
                                 "deck.yaml is missing: it names the deck (id, name)"))
+    if (folder / _DECK_FILE_MISSPELLED).is_file():  # never read as a card file
+        problems.append(Problem(f"{display}/{_DECK_FILE_MISSPELLED}", 1, 1, "error",
+                                f"the deck file must be named {DECK_FILE}: "
+                                + ("merge this file into it" if deck_file.exists() else "rename this file")))
     card_files = []
+    real_files: dict[str, str] = {}  # each card file's real path, and the name it was listed by
     for file in list_card_files(folder):
-        if file.name == _DECK_FILE_MISSPELLED and deck is None:
-            continue  # reported above, not also as a card file
+        if file.name == _DECK_FILE_MISSPELLED:
+            continue
+        shown = os.fsencode(file.name).decode("utf-8", "backslashreplace")
         unusable = _unusable_file(file, folder, "card file")
+        real = os.path.realpath(file)
+        if not unusable and real in real_files:
+            # Every card would be in the deck twice, and a build could not write its ids twice.
+            unusable = f"this file is {real_files[real]} under another name (a link); keep one of the two"
         if unusable:
-            shown = os.fsencode(file.name).decode("utf-8", "backslashreplace")
             problems.append(Problem(f"{display}/{shown}", 1, 1, "error", unusable))
         else:
+            real_files[real] = f"{display}/{shown}"
             card_files.append(file)
     if not card_files and deck is not None and not problems:
         problems.append(Problem(deck_path, 1, 1, "error",
@@ -292,10 +299,11 @@ def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int
 
 def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem]) -> Kind | None:
     """Decide the kind from the keys present, reporting keys that contradict it."""
-    # A key given empty, or as the wrong type, still decides the kind (its own error says
-    # what is wrong with it); a flag, only when true.
-    present = [key for key in KIND_KEYS
-               if (values.flags.get(key) if key in _CARD_FLAGS else key in values.positions)]
+    present = [key for key in KIND_KEYS if (values.flags.get(key) if key in _CARD_FLAGS
+                                            else key in values.text or key in values.lists)]
+    if not present and "q" not in values.positions and "a" not in values.positions:
+        # A kind's key given empty, on a card with nothing else: its own error says it is empty.
+        present = [key for key in KIND_KEYS if key not in _CARD_FLAGS and key in values.positions]
     if len(present) > 1:
         line, column = values.positions[present[1]]
         problems.append(Problem(path, line, column, "error",
@@ -397,7 +405,8 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
             close = _did_you_mean(name, known)
             if close:
                 hint = f"; did you mean '{close[0]}'?"
-            elif node.flow:  # "{q: Who came, in May?}" is read as a key "in May?"
+            elif node.flow and isinstance(value, Scalar) and not value.value:
+                # "{q: Who came, in May?}": the comma ended the question, "in May?" is a key
                 hint = "; inside { }, a comma ends a value: put text with commas in quotes"
             else:
                 hint = f"; expected one of: {', '.join(known)}"
@@ -460,7 +469,8 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
         flag = _FLAG_VALUES.get(value.value)
         if flag is None:
             problems.append(Problem(path, value.line, value.column, "error",
-                                    f"'{name}' must be true or false, not '{value.value}'"))
+                                    f"'{name}' must be true or false, not "
+                                    + (f"'{value.value}'" if value.value else "an empty value")))
         else:
             values.flags[name] = flag
         return

@@ -10,7 +10,6 @@ import argparse
 import gc
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -97,7 +96,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         print(f"build.py: error: {where}{error.strerror or error}", file=err)
         return EXIT_PROBLEMS
     except sqlite3.Error as error:  # the deck-wide checks' temporary database (a full disk, say)
-        print(f"build.py: error: a temporary database in {tempfile.gettempdir()} failed: {error}", file=err)
+        # SQLite picks its own folder: $SQLITE_TMPDIR, $TMPDIR, else /var/tmp, /usr/tmp or /tmp.
+        print(f"build.py: error: a temporary database (in SQLite's temporary folder) failed: {error}",
+              file=err)
         return EXIT_PROBLEMS
     finally:
         gc.set_threshold(*thresholds)

@@ -58,8 +58,9 @@ class Staging:
             handle, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=suffix, dir=folder)
         except (FileExistsError, NotADirectoryError):
             # A file stands where a folder of the path must be ("--out notes.txt/deck.apkg").
-            blocker = next((parent for parent in (folder, *folder.parents) if parent.is_file()), folder)
-            raise BuildError(f"cannot write to {folder}: {blocker} is a file, not a folder") from None
+            blocker = next((parent for parent in (folder, *folder.parents)
+                            if (parent.exists() or parent.is_symlink()) and not parent.is_dir()), folder)
+            raise BuildError(f"cannot write to {folder}: {blocker} is not a folder") from None
         except OSError as error:
             raise BuildError(f"cannot write to {folder}: {error.strerror}") from None
         os.close(handle)

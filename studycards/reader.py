@@ -79,7 +79,8 @@ _ESCAPE_CONTEXT = "while scanning a double-quoted scalar"
 LINE_BREAK = re.compile(r"\r\n?|\n")
 _PYTHON_EXPECTED = re.compile(r"^expected (?:the )?(.+), but (?:got|found) .*$")
 # A line's value, after any list dashes and key: where a plain value that reads as YAML syntax starts.
-_LINE_VALUE = re.compile(r"[ \t]*(?:(?:-[ \t]+)*[\w-]+:[ \t]+|(?:-[ \t]+)+)(?P<value>\S.*?)[ \t]*")
+_LINE_VALUE = re.compile(r"[ \t]*(?:(?:-[ \t]+)*[\w-]+:[ \t]+|(?:-[ \t]+)+)(?P<value>\S.*)")
+_COMMENT = re.compile(r"[ \t]#.*")
 # Markdown and cloze text that YAML reads as syntax when a plain value starts with it.
 _SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]")
 _QUOTED_THEN_TEXT = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*')[ \t]*[^\s#,\]}]")
@@ -327,17 +328,19 @@ def _quoting_hint(text: str, line: int) -> str:
     as aliases, mappings, lists or keys, and its message says nothing about quotes.
     """
     lines = LINE_BREAK.split(text, maxsplit=line)
-    value = _LINE_VALUE.fullmatch(lines[line - 1]) if line <= len(lines) else None
+    value = _LINE_VALUE.fullmatch(lines[line - 1].rstrip()) if line <= len(lines) else None
     if value is None:
         return ""
     value_text = value.group("value")
+    if value_text[0] not in "'\"":  # a comment ends a plain value
+        value_text = _COMMENT.sub("", value_text)
     start = _SYNTAX_START.match(value_text)
     if start:
         return (f"; a value that starts with '{start.group()[0]}' is read as YAML syntax: "
                 "to keep it as text, put the whole value in quotes")
     if _QUOTED_THEN_TEXT.match(value_text):
         return ("; a quoted value must end at its closing quote: to keep the quotes as text, "
-                "put the whole value in the other kind of quotes")
+                "put the whole value in the other kind of quotes (in single quotes, write ' as '')")
     if value_text[0] not in "'\"[{|>#" and (": " in value_text or value_text.endswith(":")):
         return "; ': ' in a value starts a new key: to keep it as text, put the whole value in quotes"
     return ""
@@ -375,9 +378,11 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
         # libyaml marks the backslash and does not name the character; the Python parser marks
         # and names the character after the backslash.
         if problem == "found unknown escape character":
-            problem += f" {_character_at(text, line, column + 1)!r}"
+            problem += f" {_character_at(text, line, column + 1) or chr(0)!r}"
         else:
             column -= 1
+        if problem.endswith("'\\x00'"):  # what the Python parser reads past the last character
+            problem = "found a backslash at the end of the text, with nothing to escape"
         context_words = _ESCAPE_CONTEXT
     elif "hexdecimal number" in problem or "hexadecimal numbers" in problem:
         problem, context_words = _BAD_HEX_ESCAPE, _ESCAPE_CONTEXT
@@ -388,8 +393,11 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
             context_line, context_column = _error_position(error.context_mark, text)
             if (context_line, context_column) != (line, column):
                 context += f" that starts at line {context_line}, column {context_column}"
-    return Problem(path, line, column, "error",
-                   f"invalid YAML: {problem}{context}{_quoting_hint(text, line)}")
+    # Inside a quote or a bracket opened on an earlier line, this line's value is not the culprit.
+    opened_before = error.context_mark is not None and error.context_mark.line + 1 < line and (
+        "quoted" in context_words or "flow" in context_words)
+    hint = "" if opened_before else _quoting_hint(text, line)
+    return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}{hint}")
 
 
 def _error_position(mark: Any, text: str) -> tuple[int, int]:

@@ -44,14 +44,17 @@ _MARKDOWN_START = re.compile(r"[\s#>+=\-0-9]")
 _DOUBLE_SPACE = re.compile(r"\s\s")
 # MathJax commands that put links, styles or HTML attributes into the card (its "safe"
 # extension, which would filter them, is not loaded in Anki), the one that loads more, and
-# those that define commands, which last in Anki's MathJax and change the cards shown after.
-_MATHJAX_STYLING = ("href", "url", "class", "cssId", "style", "data", "require", "mmlToken", "bbox",
-                    "unicode")
+# those that define commands or settings (newcommand, mathtools, ams, color), which last in
+# Anki's MathJax and change the cards shown after.
+_MATHJAX_STYLING = ("href", "url", "class", "cssId", "style", "data", "mmlToken", "bbox", "unicode")
+_MATHJAX_LOADING = ("require",)
 _MATHJAX_DEFINING = ("def", "gdef", "edef", "xdef", "let", "newcommand", "renewcommand", "newenvironment",
-                     "renewenvironment", "DeclareMathOperator", "Newextarrow", "definecolor", "setOptions")
+                     "renewenvironment", "DeclareMathOperator", "Newextarrow", "definecolor", "setOptions",
+                     "DeclarePairedDelimiter", "DeclarePairedDelimiterX", "DeclarePairedDelimiterXPP",
+                     "newtagform", "renewtagform", "mathtoolsset")
 # A backslash is a command's only if an even number of backslashes comes before it.
-_MATHJAX_UNSAFE = re.compile(
-    rf"(?<!\\)(?:\\\\)*(\\(?:{'|'.join(_MATHJAX_STYLING + _MATHJAX_DEFINING)}))(?![A-Za-z])")
+_MATHJAX_UNSAFE_NAMES = "|".join(_MATHJAX_STYLING + _MATHJAX_LOADING + _MATHJAX_DEFINING)
+_MATHJAX_UNSAFE = re.compile(rf"(?<!\\)(?:\\\\)*(\\(?:{_MATHJAX_UNSAFE_NAMES}))(?![A-Za-z])")
 # The first character of a tag that Anki acts on (see ``inert_anki_tags``): its "[", or,
 # in a cloze hint, which Anki puts in brackets, the character after the hint's "::".
 _ANKI_TAG_NAME = r"(?:sound:|anki:|\[type:|/?(?:latex|\$\$?)\])"
@@ -190,7 +193,8 @@ class Renderer:
         unsafe = _unsafe_math_command(rendered)
         if unsafe:
             effect = ("a definition would last, and change the math of the cards shown after this one"
-                      if unsafe[1:] in _MATHJAX_DEFINING else "MathJax would make it a link, a style or HTML "
+                      if unsafe[1:] in _MATHJAX_DEFINING else "it would load a MathJax extension"
+                      if unsafe[1:] in _MATHJAX_LOADING else "MathJax would make it a link, a style or HTML "
                       "attributes")
             problems.append(Problem(*place, "error", f"math may not use {unsafe}: in Anki, {effect}"))
         return inert_anki_tags(rendered.rstrip("\n"))

@@ -122,6 +122,14 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: c\n    q: Which?\n    choices:\n      - Seoul\n      - '[Beijing](notes/b.txt)'\n"
      "    a: Seoul\n",
      "2:6:9: error: a link may point only to an http(s) or mailto address, not 'notes/b.txt'"),
+    # An empty kind key on a card that has a question and an answer is only empty.
+    ("cards:\n  - id: c\n    q: Who?\n    a: Cho\n    cloze:\n", "2:5:11: error: 'cloze' is empty"),
+    ("cards:\n  - id: c\n    q: Who?\n    a: Cho\n    reverse:\n",
+     "2:5:13: error: 'reverse' must be true or false, not an empty value"),
+    # Only a key left without a value by a comma gets the comma hint.
+    ("cards:\n  - {id: c, q: Who?, a: Cho, colour: red}\n",
+     "2:2:30: error: unknown key 'colour' in card; expected one of: id, q, a, cloze, choices, reverse, "
+     "typed, extra, source, sound, tags, lint-ignore"),
     ("cards:\n  - {id: c, q: Who came, in May 2024?, a: Cho}\n",
      "2:2:26: error: unknown key 'in May 2024?' in card; inside {{ }}, a comma ends a value: put text with "
      "commas in quotes"),
@@ -151,10 +159,12 @@ def test_out_must_be_a_package_outside_the_cards(out: str, tmp_path: Path,
 
 def test_out_under_a_file_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a folder", encoding="utf-8")
-    result = run(str(PROJECT / "cards"), "--out", str(tmp_path / "notes.txt" / "dist" / "deck.apkg"))
-    assert (result.code, result.out) == (1, "")
-    assert result.err == (f"build.py: error: cannot write to {(tmp_path / 'notes.txt' / 'dist').as_posix()}: "
-                          f"{(tmp_path / 'notes.txt').as_posix()} is a file, not a folder\n")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    for blocker in (tmp_path / "notes.txt", tmp_path / "gone"):
+        result = run(str(PROJECT / "cards"), "--out", str(blocker / "dist" / "deck.apkg"))
+        assert (result.code, result.out) == (1, "")
+        assert result.err == (f"build.py: error: cannot write to {(blocker / 'dist').as_posix()}: "
+                              f"{blocker.as_posix()} is not a folder\n")
 
 
 def test_a_deck_file_named_deck_yml_is_told_to_be_renamed(tmp_path: Path) -> None:
@@ -165,6 +175,11 @@ def test_a_deck_file_named_deck_yml_is_told_to_be_renamed(tmp_path: Path) -> Non
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yml:1:1: error: the deck file must be named deck.yaml: "
                           "rename this file\n1 error; nothing was written\n")
+    # Beside a deck.yaml, it is not read as a card file either.
+    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: S\n", encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == (f"{cards.as_posix()}/deck.yml:1:1: error: the deck file must be named deck.yaml: "
+                          "merge this file into it\n1 error; nothing was written\n")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:

@@ -166,8 +166,8 @@ def test_full_disk_under_the_checks_temporary_database(tmp_path: Path) -> None:
     result = subprocess.run([*build_command(cards, tmp_path / "dist" / "deck.apkg"), "--check"], text=True,
                             capture_output=True, preexec_fn=small_disk, env=environment(), check=False)
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr.startswith("build.py: error: a temporary database in ")
-    assert re.search(r" failed: (disk I/O error|database or disk is full)\n\Z", result.stderr)
+    assert re.fullmatch(r"build\.py: error: a temporary database \(in SQLite's temporary folder\) failed: "
+                        r"(disk I/O error|database or disk is full)\n", result.stderr)
     assert len(result.stderr.splitlines()) == 1
 
 

@@ -44,6 +44,16 @@ SAMPLES = {
     "cloze-start": "cards:\n  - cloze: {{c1::Beijing}} hosted the talks.\n",
     "quoted-then-text": 'q: "Zero-sum" is what?\n',
     "c1-control": "# 왕이\nq: Wang Yi\u0092s?\n",
+    "cr-tab": "cards:\r  - id: a\r\tq: x\r",
+    "comment-with-colon": "cards:\n  - id: a\n    q: Where?\n     a: Beijing  # source: paragraph 1\n",
+    "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
+    "backslash-at-end": 'q: "C:\\',
+    # Worded differently by the two parsers before; the agreement test holds them the same.
+    "duplicate-directive": "%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
+    "block-scalar-header": "a: | x\n",
+    "key-in-value": "a: ? x\n",
+    "entry-in-value": "a: - x\n",
+    "document-end": "a: b\n...\nc: d\n",
 }
 
 
@@ -145,8 +155,17 @@ EXPECTED_PROBLEMS = {
                    + STARTS_WITH.format("{"),
     "quoted-then-text": "f.yaml:1:15: error: invalid YAML: did not find expected key while parsing a block "
                         "mapping that starts at line 1, column 1; a quoted value must end at its closing "
-                        "quote: to keep the quotes as text, put the whole value in the other kind of quotes",
+                        "quote: to keep the quotes as text, put the whole value in the other kind of quotes "
+                        "(in single quotes, write ' as '')",
     "c1-control": "f.yaml:2:11: error: character U+0092 is not allowed in YAML",
+    "cr-tab": "f.yaml:3:1: error: tab character used for indentation; YAML indents with spaces",
+    # No hint to quote: the comment's ': ' is not in the value, and the value is not the culprit.
+    "comment-with-colon": "f.yaml:4:7: error: invalid YAML: mapping values are not allowed in this context",
+    "unclosed-quote-at-end": "f.yaml:3:33: error: invalid YAML: found unexpected end of stream while "
+                             "scanning a quoted scalar that starts at line 2, column 8",
+    "backslash-at-end": "f.yaml:1:7: error: invalid YAML: found a backslash at the end of the text, with "
+                        "nothing to escape while scanning a double-quoted scalar that starts at line 1, "
+                        "column 4",
 }
 
 

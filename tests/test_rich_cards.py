@@ -279,7 +279,10 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         "  - id: definitions\n"
         "    q: '\\(\\unicode[x;position:fixed]{x41}\\)'\n"
         "    a: '\\(\\def\\frac#1#2{#2/#1}\\)'\n"
-        "    extra: '\\(\\newcommand{\\neq}{=}\\)'\n",
+        "    extra: '\\(\\newcommand{\\neq}{=}\\)'\n"
+        "  - id: loading\n"
+        "    q: '\\(\\require{html}\\)'\n"
+        "    a: '\\(\\DeclarePairedDelimiter\\abs{\\lvert}{\\rvert}\\)'\n",
         encoding="utf-8")
     result = run(str(cards))
     styling = "MathJax would make it a link, a style or HTML attributes"
@@ -290,8 +293,10 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         for line, column, command, effect in (
             (3, 8, "href", styling), (4, 8, "style", styling), (5, 12, "mmlToken", styling),
             (7, 8, "href", styling), (8, 8, "style", styling), (14, 8, "unicode", styling),
-            (15, 8, "def", defining), (16, 12, "newcommand", defining))
-    ) + "8 errors; nothing was written\n"
+            (15, 8, "def", defining), (16, 12, "newcommand", defining),
+            (18, 8, "require", "it would load a MathJax extension"),
+            (19, 8, "DeclarePairedDelimiter", defining))
+    ) + "10 errors; nothing was written\n"
 
 
 def test_media_name_longer_than_the_file_system_takes_is_a_card_problem(tmp_path: Path) -> None:

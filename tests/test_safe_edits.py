@@ -259,15 +259,18 @@ def test_ids_go_through_a_link_into_the_file_it_names(tmp_path: Path) -> None:
     assert (cards / "talks.yaml").is_symlink()
     assert real.read_text(encoding="utf-8") == (
         "cards:\n  - q: Which city hosted the talks?\n    id: city-hosted-talks\n    a: Beijing\n")
-    # A second name for the same file cannot have the same new ids written twice.
+    # A second name for the same file would put every card in the deck twice: refused, by
+    # --check as by a build.
     unchanged = "cards:\n  - q: Where did the ministers meet?\n    a: Beijing\n"
     real.write_text(unchanged, encoding="utf-8")
     (cards / "again.yaml").symlink_to("shared/talks.yaml")
+    refused = (f"{cards.as_posix()}/talks.yaml:1:1: error: this file is {cards.as_posix()}/again.yaml under "
+               "another name (a link); keep one of the two\n")
     result = run(str(cards))
+    assert (result.code, result.err) == (1, refused + "1 error; nothing was written\n")
+    result = run(str(cards), "--check")
     assert result.code == 1
-    assert result.err.startswith(f"{cards.as_posix()}/talks.yaml:1:1: error: this file is "
-                                 f"{cards.as_posix()}/again.yaml under another name (a link), and both need "
-                                 "new ids written; keep one of the two names\n")
+    assert result.err.endswith(refused + "1 error; nothing was written\n")
     assert real.read_text(encoding="utf-8") == unchanged
 
 
