@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from studycards.cards import ID_PATTERN, CardFacts, Deck, Kind
-from studycards.notetypes import schema
+from studycards.notetypes import NOTE_TYPES, schema
 from studycards.package import LATEST_TIMESTAMP
 from studycards.problems import Problem
 from studycards.render import RenderedNote, origin_text
 
 MANIFEST_FORMAT = 1
-KIND_CHANGE_ADVICE = ("Anki will not update a note whose kind changed; give the card a new id "
-                      "to import it as a new note, and delete the old one in Anki")
+# The first import brings the new note type (the note itself conflicts); with the note's type
+# changed in Anki, the second import is an ordinary update, and the history stays.
+KIND_CHANGE_ADVICE = ("Anki will not update a note whose kind changed: import, change the note's type in "
+                      "Anki{to} (Browse, Notes > Change Note Type) and import again, and its review history "
+                      "stays; or give the card a new id to add it as a new note")
 # A string as JSON text, as json.dumps(..., ensure_ascii=False) writes it.
 _string = json.encoder.encode_basestring
 # Origin names the file; a move is reported as a move, not as a changed field.
@@ -186,7 +189,7 @@ def kind_change_warning(before: CardEntry, card: CardFacts) -> Problem | None:
     line, column = card.position("id")
     return Problem(card.file, line, column, "warning",
                    f"card '{card.id}' changed kind ({before.kind} → {card.kind.value}): "
-                   f"{KIND_CHANGE_ADVICE}")
+                   + KIND_CHANGE_ADVICE.format(to=f" to '{NOTE_TYPES[card.kind].name}'"))
 
 
 def current_notetypes() -> dict[str, dict[str, Any]]:
@@ -266,7 +269,7 @@ def format_plan(plan: Plan, target: Path, new_card_files: dict[str, str]) -> lis
         lines.append(f"changed ({len(plan.changed)}):")
         lines += [f"  ~ {card_id}: {', '.join(fields)}" for card_id, fields in plan.changed]
         if any(fields[0].startswith("kind ") for _, fields in plan.changed):
-            lines.append(f"  {KIND_CHANGE_ADVICE}")
+            lines.append(f"  {KIND_CHANGE_ADVICE.format(to='')}")
     if plan.moved:
         lines.append(f"moved ({len(plan.moved)}):")
         lines += [f"  > {card_id}: {where}" for card_id, where in plan.moved]

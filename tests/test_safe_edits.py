@@ -115,6 +115,35 @@ def test_edits_keep_notes_and_review_history(tmp_path: Path, collection: Collect
     assert collection.find_notes(search) == [note_ids["talks-month"]]
 
 
+def test_a_kind_change_done_as_the_warning_says_keeps_the_history(tmp_path: Path,
+                                                                  collection: Collection) -> None:
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    assert run(str(cards)).code == 0
+    import_package(collection, package)
+    reviewed = [review(collection, "talks-month")]
+    before = history_of(collection, reviewed)
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    (cards / "beta.yaml").write_text(beta.replace("    a: May\n", "    a: May\n    typed: true\n"),
+                                     encoding="utf-8")
+    result = run(str(cards))
+    assert "change the note's type in Anki to 'studycards Typed answer'" in result.err
+    first = import_package(collection, package)
+    assert len(first.conflicting) == 1  # type: ignore[attr-defined]
+    # As the warning says: change the note's type in Anki, then import.
+    note_id = note_id_of(collection, "talks-month")
+    basic = collection.get_note(note_id).note_type()
+    typed = collection.models.by_name("studycards Typed answer")
+    assert basic is not None and typed is not None
+    change = collection.models.change_notetype_info(old_notetype_id=basic["id"], new_notetype_id=typed["id"])
+    change.input.note_ids.extend([note_id])
+    collection.models.change_notetype_of_notes(change.input)
+    log = import_package(collection, package)
+    assert [len(log.conflicting), len(log.new)] == [0, 0]  # type: ignore[attr-defined]
+    assert collection.get_note(note_id).note_type()["name"] == "studycards Typed answer"  # type: ignore[index]
+    assert history_of(collection, reviewed) == before
+
+
 def test_plan_lists_every_change(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
@@ -162,8 +191,9 @@ def test_plan_reports_subdeck_moves_tags_and_kinds(tmp_path: Path) -> None:
     result = run(str(cards), "--plan")
     assert result.err == (
         f"{cards.as_posix()}/beta.yaml:9:9: warning: card 'talks-month' changed kind (basic → typed): "
-        "Anki will not update a note whose kind changed; give the card a new id to import it as a "
-        "new note, and delete the old one in Anki\n")
+        "Anki will not update a note whose kind changed: import, change the note's type in Anki to "
+        "'studycards Typed answer' (Browse, Notes > Change Note Type) and import again, and its review "
+        "history stays; or give the card a new id to add it as a new note\n")
     lines = result.out.splitlines()
     assert lines[0].endswith(": 0 added, 3 changed, 3 moved, 0 removed since the last build, "
                              "4 unchanged")
@@ -172,8 +202,9 @@ def test_plan_reports_subdeck_moves_tags_and_kinds(tmp_path: Path) -> None:
         "  ~ minister-korea: tags",
         "  ~ talks-month: kind basic → typed, tags",
         "  ~ zero-sum: tags",
-        "  Anki will not update a note whose kind changed; give the card a new id to import it "
-        "as a new note, and delete the old one in Anki",
+        "  Anki will not update a note whose kind changed: import, change the note's type in Anki "
+        "(Browse, Notes > Change Note Type) and import again, and its review history stays; or give the "
+        "card a new id to add it as a new note",
         "moved (3):",
         '  > minister-korea: subdeck "History::Beta" → "History::Gamma"',
         '  > talks-month: subdeck "History::Beta" → "History::Gamma"',
