@@ -98,14 +98,19 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     if mode == "build":
         sweep_stale(folder)  # an id write-back of a killed build
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
+    where = "to this package"
+    if previous is None and out is None and mode != "check":
+        # The default package is named after the deck id: with another id, the last build is
+        # another package in the same folder.
+        previous = _last_build_beside(target, {file.name for file in files})
+        where = f"in {target.parent.as_posix()}"
     if previous is not None and previous.deck_id != deck.id:
         # Every note's identity comes from the deck id: none of the last build's notes is
         # this build's, and nothing is to be compared with them.
         result.problems.append(Problem(deck.deck_file, *deck.id_position, "warning",
-                                       f"the deck's id was '{previous.deck_id}' in the last build to this "
-                                       "package: Anki will add every card as new, and keep the old "
-                                       "cards and their review history apart; change the id back to "
-                                       "keep them"))
+                                       f"the deck's id was '{previous.deck_id}' in the last build {where}: "
+                                       "Anki will add every card as new, and keep the old cards and their "
+                                       "review history apart; change the id back to keep them"))
         result.earlier_deck_id, previous = previous.deck_id, None
     staging = Staging()
     outputs: _Outputs | None = None
@@ -148,6 +153,21 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         if outputs is not None:
             outputs.close()
         staging.discard()
+
+
+def _last_build_beside(target: Path, file_names: set[str]) -> Manifest | None:
+    """The newest manifest in ``target``'s folder of a deck built from these card files, if any.
+
+    Another deck's cards folder may build into the same folder: its manifest names
+    other files.
+    """
+    manifests = []
+    for path in target.parent.glob("*.manifest.json"):
+        manifest = read_manifest(path)
+        if manifest is not None and any(entry is not None and entry.file in file_names
+                                        for entry in map(parse_entry, manifest.cards.values())):
+            manifests.append(manifest)
+    return max(manifests, key=lambda manifest: manifest.timestamp, default=None)
 
 
 def _check_without_deck(result: Assembly, files: list[Path], display: str, folder: Path) -> None:

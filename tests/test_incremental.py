@@ -137,6 +137,24 @@ def test_changing_the_deck_id_or_name_makes_entries_stale(tmp_path: Path) -> Non
     assert b"Renamed::People" in warm["deck.manifest.json"]
 
 
+def test_a_changed_deck_id_is_told_when_the_package_is_named_after_it(tmp_path: Path) -> None:
+    # By default the package is dist/<deck id>.apkg: with a new id the last build is another
+    # package beside it. Another deck built into the same folder is not mistaken for it.
+    cards = copy_deck("every-kind", tmp_path)
+    assert run(str(cards)).code == 0
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURES / "decks" / "history" / "cards", other)
+    assert run(str(other)).err == ""
+    deck = (cards / "deck.yaml").read_text(encoding="utf-8")
+    (cards / "deck.yaml").write_text(deck.replace("id: every-kind", "id: renamed-deck"), encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == (f"{cards.as_posix()}/deck.yaml:1:5: warning: the deck's id was 'every-kind' in the "
+                          f"last build in {(tmp_path / 'dist').as_posix()}: Anki will add every card as new, "
+                          "and keep the old cards and their review history apart; change the id back to keep "
+                          "them\n")
+    assert result.out.endswith("; first build as deck 'renamed-deck'\n")
+
+
 def test_an_entry_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
