@@ -136,12 +136,12 @@ def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:
         line, column = values.positions["id"]
         problems.append(Problem(path, line, column, "error", _bad_id_message(deck_id)))
     lint = _lint_config(values.mappings.get("lint"), path, problems)
-    if problems:
+    if any(problem.level == "error" for problem in problems):
         return None, problems
     return Deck(deck_id, values.text["name"], values.text.get("description", ""),
                 values.text.get("source", ""), path,
                 values.positions.get("description", (1, 1)), lint, values.positions["id"],
-                values.positions.get("source", (1, 1))), []
+                values.positions.get("source", (1, 1))), problems
 
 
 def _lint_config(values: _Values | None, path: str, problems: list[Problem]) -> LintConfig:

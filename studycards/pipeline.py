@@ -107,7 +107,8 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
     node, problems = read_text(text, job.display)
     if node is None:
         return FileOutcome(job.display, problems, digest=job.digest)
-    cards, problems = check_card_nodes(node, job.display)
+    cards, card_problems = check_card_nodes(node, job.display)
+    problems += card_problems
     renderer = Renderer(MediaCollector(cards_folder))
     outcome = FileOutcome(job.display, problems, digest=job.digest)
     quiz_data = []

@@ -81,6 +81,9 @@ _PYTHON_EXPECTED = re.compile(r"^expected (?:the )?(.+), but (?:got|found) .*$")
 # A line's value, after any list dashes and key: where a plain value that reads as YAML syntax starts.
 _LINE_VALUE = re.compile(r"[ \t]*(?:(?:-[ \t]+)*[\w-]+:[ \t]+|(?:-[ \t]+)+)(?P<value>\S.*)")
 _COMMENT = re.compile(r"[ \t]#.*")
+# A comment straight after a plain value that reads like its text ("rank #1"): the value is cut
+# there. A comment written as one, " # note", is not told.
+_CUT_BY_COMMENT = re.compile(r" #[^\s#]")
 # Markdown and cloze text that YAML reads as syntax when a plain value starts with it.
 _SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]")
 _QUOTED_THEN_TEXT = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*')[ \t]*[^\s#,\]}]")
@@ -173,7 +176,8 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
     try:
         parser = (loader or default_loader())(text)
         # As yaml.parse, without its generator: the parser gives None after the last event.
-        root, problem = _build_tree(iter(parser.get_event, None), path, text)
+        warnings: list[Problem] = []
+        root, problem = _build_tree(iter(parser.get_event, None), path, text, warnings)
     except yaml.MarkedYAMLError as error:
         return None, [_syntax_problem(error, text, path)]
     except yaml.reader.ReaderError as error:
@@ -191,7 +195,7 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
     if root is None:
         what = "file is empty" if not text.strip() else "file holds only comments"
         return None, [Problem(path, 1, 1, "error", f"{what}: expected a mapping of keys")]
-    return root, []
+    return root, warnings
 
 
 def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node | None, list[Problem]]:
@@ -206,7 +210,8 @@ def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node |
     return read_text(text, path, loader)
 
 
-def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | None, Problem | None]:
+def _build_tree(events: Iterator[Any], path: str, text: str,
+                warnings: list[Problem]) -> tuple[Node | None, Problem | None]:
     """Fold the parser's events into nodes, stopping at the first problem.
 
     This loop runs once per event of every file, so it is written for speed:
@@ -218,6 +223,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
     mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     control_character = _CONTROL_CHARACTER.search
+    cut_by_comment = _CUT_BY_COMMENT.match
     root: Node | None = None
     containers: list[Mapping | Sequence] = []
     parent: Mapping | Sequence | None = None  # the innermost open container
@@ -241,6 +247,11 @@ def _build_tree(events: Iterator[Any], path: str, text: str) -> tuple[Node | Non
                                                    "not allowed in text, not even as an escape")
             start, end = event.start_mark, event.end_mark
             node = Scalar(value, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            # (startswith first: the regular expression costs more, and plain values are most.)
+            if not event.style and text.startswith(" #", end.index) and cut_by_comment(text, end.index):
+                warnings.append(Problem(path, end.line + 1, end.column + 2, "warning",
+                                        "' #' starts a comment, so the text from here on is not part of "
+                                        "the value; put the whole value in quotes to keep it"))
             if parent is None:
                 root = node
             elif type(parent) is Sequence:

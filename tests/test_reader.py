@@ -178,6 +178,20 @@ def test_refusals_name_their_place(name: str, loader: type) -> None:
 
 
 @pytest.mark.parametrize("loader", LOADERS)
+def test_a_comment_that_cuts_a_plain_value_is_a_warning(loader: type) -> None:
+    # "#1" reads as text but starts a comment; " # note" is written as one, and a quoted
+    # value ends at its quote.
+    text = "q: rank #1 on the agenda\na: x  # a real comment\nb: '#1' #x\nc: #2 priority\n"
+    node, problems = read_text(text, "f.yaml", loader)
+    assert isinstance(node, Mapping)
+    assert [(key.value, value.value) for key, value in node.entries] == [  # type: ignore[union-attr]
+        ("q", "rank"), ("a", "x"), ("b", "#1"), ("c", "")]
+    cut = ("warning: ' #' starts a comment, so the text from here on is not part of the value; put the "
+           "whole value in quotes to keep it")
+    assert [str(problem) for problem in problems] == [f"f.yaml:1:9: {cut}", f"f.yaml:4:4: {cut}"]
+
+
+@pytest.mark.parametrize("loader", LOADERS)
 def test_every_scalar_stays_text(loader: type) -> None:
     node, problems = read_text(SAMPLES["coercion"], "f.yaml", loader)
     assert problems == []
