@@ -77,6 +77,7 @@ class Assembly:
     places: dict[str, str] = field(default_factory=dict)  # added card id -> file:line, for --plan
     ids_written: int = 0
     earlier_deck_id: str = ""  # the last build's deck id, when it was another: nothing compared
+    notices: list[str] = field(default_factory=list)  # warnings about the build, not about a file
 
     @property
     def errors(self) -> int:
@@ -133,6 +134,13 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         insertions = [run.add_without_id(note, media) for note, media in held]
         result.problems += run.finish_checks()
         result.plan = run.plan.finish() if run.plan is not None else None
+        if outputs is not None and previous is not None and result.plan is not None and result.plan.changed \
+                and outputs.timestamp <= previous.timestamp:
+            # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
+            result.notices.append(
+                f"SOURCE_DATE_EPOCH ({int(outputs.timestamp)}) is not later than the last build's time "
+                f"({int(previous.timestamp)}): Anki will take the {len(result.plan.changed)} changed cards "
+                "for ones it has and skip them; set a later time")
         renderer = Renderer(MediaCollector(folder))
         description = render_description(deck, renderer, result.problems)
         render_deck_source(deck, renderer, result.problems)

@@ -114,6 +114,8 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     mode: Mode = "plan" if args.plan else "check" if args.check or args.lint else "build"
     result = assemble(Path(args.cards), display, Path(args.out) if args.out else None, mode, args.strict)
     _report(result.problems, err)
+    for notice in result.notices:
+        print(f"build.py: warning: {notice}", file=err)
     if result.deck is None or result.errors or (args.strict and result.warnings):
         counted = [_plural(result.errors, "error")]
         if args.strict:

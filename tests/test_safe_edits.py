@@ -334,6 +334,24 @@ def test_same_source_date_epoch_gives_identical_packages(
         ".studycards-cache", "deck.apkg", "deck.html", "deck.manifest.json"]
 
 
+def test_a_fixed_time_not_after_the_last_build_is_told(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Anki skips a changed note whose time is not newer than its copy's: the edit would be lost.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    assert run(str(cards)).err == ""  # nothing changed: nothing to skip
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul (서울)"), encoding="utf-8")
+    result = run(str(cards))
+    assert (result.code, result.err) == (0, "build.py: warning: SOURCE_DATE_EPOCH (1715558400) is not later "
+                                            "than the last build's time (1715558400): Anki will take the 1 "
+                                            "changed cards for ones it has and skip them; set a later time\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558401")
+    (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul!"), encoding="utf-8")
+    assert run(str(cards)).err == ""
+
+
 def test_immediate_rebuild_imports_as_an_update(tmp_path: Path, collection: Collection) -> None:
     cards = copy_deck("history", tmp_path)
     package = tmp_path / "dist" / "history.apkg"
