@@ -204,6 +204,7 @@ def test_workers_start_for_a_first_build_but_not_for_one_edit(tmp_path: Path,
     cold = build(cards, tmp_path / "out")
     assert pools == [1]  # a first build: every file needs work
     edited.write_text(edited.read_text(encoding="utf-8").replace("Which date", "Which day"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 1))  # an edit needs a later time
     warm = build(cards, tmp_path / "out")
     assert pools == [1]  # one edited file: worked out in the build's own process
     assert b"Which day" in warm["deck.html"] and b"Which day" not in cold["deck.html"]
