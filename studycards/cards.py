@@ -77,6 +77,9 @@ KIND_BY_VALUE = {kind.value: kind for kind in Kind}
 # Keys that decide the kind, and those that cannot be combined with each.
 KIND_KEYS = ("cloze", "choices", "reverse", "typed")
 
+# Images and sounds live here, inside the cards folder.
+MEDIA_FOLDER = "media"
+
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # Answer and hint never run past a "::", "}}" or "{{": an unclosed deletion then costs a
 # short scan instead of a search to the end of the text (nested deletions are not supported).

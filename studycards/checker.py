@@ -23,6 +23,7 @@ from studycards.cards import (
     KIND_KEYS,
     LINT_KEYS,
     MAX_CLOZE_NUMBER,
+    MEDIA_FOLDER,
     Card,
     CardFacts,
     Deck,
@@ -111,6 +112,9 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
         else:
             real_files[real] = f"{display}/{shown}"
             card_files.append(file)
+    for subfolder in _unread_subfolders(folder, set(real_files)):
+        problems.append(Problem(f"{display}/{subfolder.name}", 1, 1, "warning",
+                                f"card files in subfolders are not read: move them into {display}"))
     if not card_files and deck is not None and not problems:
         problems.append(Problem(deck_path, 1, 1, "error",
                                 f"no card files: add one such as {display}/topic.yaml"))
@@ -119,8 +123,16 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
 
 def list_card_files(folder: Path) -> list[Path]:
     return sorted(path for path in folder.iterdir()
-                  if path.suffix in CARD_FILE_SUFFIXES and path.name != DECK_FILE
+                  if path.suffix.lower() in CARD_FILE_SUFFIXES and path.name != DECK_FILE
                   and not path.name.startswith("."))
+
+
+def _unread_subfolders(folder: Path, read: set[str]) -> list[Path]:
+    """Subfolders holding YAML files not ``read`` (through a link): they would be missed silently."""
+    return sorted(path for path in folder.iterdir()
+                  if path.is_dir() and path.name != MEDIA_FOLDER and not path.name.startswith(".")
+                  and any(file.suffix.lower() in CARD_FILE_SUFFIXES and os.path.realpath(file) not in read
+                          for file in path.rglob("*")))
 
 
 def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:

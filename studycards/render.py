@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from studycards.cards import CLOZE_PATTERN, Card, Deck, Kind
+from studycards.cards import CLOZE_PATTERN, MEDIA_FOLDER, Card, Deck, Kind
 from studycards.problems import Problem
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
-MEDIA_FOLDER = "media"
 IMAGE_TYPES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 SOUND_TYPES = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".flac"})
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")

@@ -85,6 +85,7 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     cards = tmp_path / "cards"
     cards.mkdir()
     for name, text in files.items():
+        (cards / name).parent.mkdir(parents=True, exist_ok=True)
         (cards / name).write_text(text, encoding="utf-8")
     return cards
 
@@ -180,6 +181,19 @@ def test_a_deck_file_named_deck_yml_is_told_to_be_renamed(tmp_path: Path) -> Non
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yml:1:1: error: the deck file must be named deck.yaml: "
                           "merge this file into it\n1 error; nothing was written\n")
+
+
+def test_upper_case_suffixes_are_read_and_subfolders_are_told(tmp_path: Path) -> None:
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: More\nsource: S\n",
+        "Wang.YAML": "cards:\n  - {id: a, q: Which?, a: This}\n",
+        "extra/more.yaml": "cards:\n  - {id: b, q: Where?, a: There}\n",
+        "media/notes.txt": "not cards",
+    })
+    result = run(str(cards), "--check")
+    assert result.err == (f"{cards.as_posix()}/extra:1:1: warning: card files in subfolders are not read: "
+                          f"move them into {cards.as_posix()}\n")
+    assert result.out.startswith(f"checked {cards.as_posix()}: 1 note, 1 card, ")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:
