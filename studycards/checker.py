@@ -181,7 +181,9 @@ def _check_rule_ids(values: _Values, key: str, path: str, problems: list[Problem
 def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
     problems: list[Problem] = []
     if not isinstance(node, Mapping):
-        return [], [_wrong_type(path, node, "a card file must be a mapping with a 'cards' list")]
+        wrong = _wrong_type(path, node, "a card file must be a mapping with a 'cards' list")
+        return [], [Problem(path, wrong.line, wrong.column, "error",
+                            f"{wrong.message}: put 'cards:' on the first line, and the cards under it")]
     values = _check_keys(node, FILE_KEYS, path, problems, "card file")
     _check_deck_name(values, "subdeck", path, problems)
     subdeck = values.text.get("subdeck", "")

@@ -85,7 +85,7 @@ _COMMENT = re.compile(r"[ \t]#.*")
 # there. A comment written as one, " # note", is not told.
 _CUT_BY_COMMENT = re.compile(r" #[^\s#]")
 # Markdown and cloze text that YAML reads as syntax when a plain value starts with it.
-_SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]")
+_SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]|[|>](?![-+0-9]*[ \t]*(?:#|$))")
 _QUOTED_THEN_TEXT = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*')[ \t]*[^\s#,\]}]")
 
 
@@ -331,6 +331,30 @@ def _refused(event: Any, path: str, text: str) -> Problem:
     return _problem(event, path, f"tags ({tag}) are not supported: card files hold only text{hint}")
 
 
+# The layout slips behind YAML's most puzzling messages: no space after a key's colon or a
+# list's dash, and a key indented deeper than the one above it.
+_NO_SPACE_AFTER_COLON = re.compile(r"[ \t]*(?:-[ \t]+)*[\w-]+:[^\s:/]")
+_NO_SPACE_AFTER_DASH = re.compile(r"[ \t]*-[\w-]+:")
+_KEY_AND_TEXT = re.compile(r"([ \t]*(?:-[ \t]+)*)[\w-]+:[ \t]+[^\s|>]")  # group 1: up to the key
+
+
+def _layout_hint(text: str, line: int) -> str:
+    """What is wrong with the layout of the lines just before ``line``, if it is a common slip."""
+    lines = LINE_BREAK.split(text, maxsplit=line)[:line]
+    before = [row for row in lines[:-1] if row.strip() and not row.lstrip().startswith("#")]
+    for row in (before[-1:] if before else []) + lines[-1:]:
+        if _NO_SPACE_AFTER_COLON.match(row):
+            return "; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')"
+        if _NO_SPACE_AFTER_DASH.match(row):
+            return "; a list item's '-' needs a space after it ('- id: …', not '-id: …')"
+    current = lines[-1] if lines else ""
+    above = _KEY_AND_TEXT.match(before[-1]) if before else None
+    indent = len(current) - len(current.lstrip(" "))
+    if above and current.strip() and indent > len(above.group(1)):
+        return "; this line is indented deeper than the key above it: the keys of one card line up"
+    return ""
+
+
 def _quoting_hint(text: str, line: int) -> str:
     """How to keep a value as text, when the value on ``line`` is text that YAML reads as syntax.
 
@@ -407,7 +431,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     # Inside a quote or a bracket opened on an earlier line, this line's value is not the culprit.
     opened_before = error.context_mark is not None and error.context_mark.line + 1 < line and (
         "quoted" in context_words or "flow" in context_words)
-    hint = "" if opened_before else _quoting_hint(text, line)
+    hint = "" if opened_before else _quoting_hint(text, line) or _layout_hint(text, line)
     return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}{hint}")
 
 

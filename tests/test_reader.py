@@ -48,6 +48,10 @@ SAMPLES = {
     "comment-with-colon": "cards:\n  - id: a\n    q: Where?\n     a: Beijing  # source: paragraph 1\n",
     "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
     "backslash-at-end": 'q: "C:\\',
+    "no-space-after-colon": "cards:\n  - id: a\n    q: Which?\n    a:Beijing\n",
+    "indented-too-far": "cards:\n  - id: b\n    q: Which?\n      a: Beijing\n",
+    "no-space-after-dash": "cards:\n  -id: c\n    q: Which?\n",
+    "block-scalar-sign": "cards:\n  - id: d\n    a: > 20%\n",
     # Worded differently by the two parsers before; the agreement test holds them the same.
     "duplicate-directive": "%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
     "block-scalar-header": "a: | x\n",
@@ -110,13 +114,14 @@ def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> N
 # The hints that come with text YAML reads as its own syntax.
 STARTS_WITH = ("; a value that starts with '{}' is read as YAML syntax: to keep it as text, put the whole "
                "value in quotes")
+DEEPER = "; this line is indented deeper than the key above it: the keys of one card line up"
 COLON_IN_VALUE = "; ': ' in a value starts a new key: to keep it as text, put the whole value in quotes"
 EXPECTED_PROBLEMS = {
     "syntax": "f.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow "
               "sequence that starts at line 3, column 8",
     "colon": "f.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context"
              + COLON_IN_VALUE,
-    "indent": "f.yaml:2:3: error: invalid YAML: mapping values are not allowed in this context",
+    "indent": "f.yaml:2:3: error: invalid YAML: mapping values are not allowed in this context" + DEEPER,
     "tab": "f.yaml:2:1: error: tab character used for indentation; YAML indents with spaces",
     "quote": "f.yaml:2:1: error: invalid YAML: found unexpected end of stream while scanning a quoted "
              "scalar that starts at line 1, column 4",
@@ -159,10 +164,21 @@ EXPECTED_PROBLEMS = {
                         "(in single quotes, write ' as '')",
     "c1-control": "f.yaml:2:11: error: character U+0092 is not allowed in YAML",
     "cr-tab": "f.yaml:3:1: error: tab character used for indentation; YAML indents with spaces",
-    # No hint to quote: the comment's ': ' is not in the value, and the value is not the culprit.
-    "comment-with-colon": "f.yaml:4:7: error: invalid YAML: mapping values are not allowed in this context",
+    # No hint to quote: the comment's ': ' is not in the value; the indentation is the culprit.
+    "comment-with-colon": "f.yaml:4:7: error: invalid YAML: mapping values are not allowed in this context"
+                          + DEEPER,
     "unclosed-quote-at-end": "f.yaml:3:33: error: invalid YAML: found unexpected end of stream while "
                              "scanning a quoted scalar that starts at line 2, column 8",
+    "no-space-after-colon": "f.yaml:5:1: error: invalid YAML: could not find expected ':' while scanning a "
+                            "simple key that starts at line 4, column 5; a key's ':' needs a space after it "
+                            "('a: Beijing', not 'a:Beijing')",
+    "indented-too-far": "f.yaml:4:8: error: invalid YAML: mapping values are not allowed in this context"
+                        + DEEPER,
+    "no-space-after-dash": "f.yaml:3:6: error: invalid YAML: mapping values are not allowed in this "
+                           "context; a list item's '-' needs a space after it ('- id: …', not '-id: …')",
+    "block-scalar-sign": "f.yaml:3:10: error: invalid YAML: did not find expected comment or line break "
+                         "while scanning a block scalar that starts at line 3, column 8"
+                         + STARTS_WITH.format(">"),
     "backslash-at-end": "f.yaml:1:7: error: invalid YAML: found a backslash at the end of the text, with "
                         "nothing to escape while scanning a double-quoted scalar that starts at line 1, "
                         "column 4",
