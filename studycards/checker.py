@@ -51,8 +51,10 @@ _KEY_SYNONYMS = {"question": "q", "front": "q", "answer": "a", "back": "a", "tex
                  "notes": "extra", "audio": "sound", "deck": "subdeck", "title": "name"}
 _NODE_NAMES = {Scalar: "text", Mapping: "a mapping", Sequence: "a list"}
 _CARD_FLAGS = frozenset(key.name for key in CARD_KEYS if key.type == "flag")
+# Anki reads such a deletion as an image occlusion shape, with attributes of the author's choosing.
+_IMAGE_OCCLUSION = re.compile(r"\{\{c[0-9]+::image-occlusion:")
 # Anki's "{{c1,2::…}}" hides the text on cards 1 and 2; this format gives a deletion one number.
-_SEVERAL_CARDS_DELETION = re.compile(r"\{\{c[0-9]+(?:,[0-9]+)+::")
+_SEVERAL_CARDS_DELETION = re.compile(r"\{\{c(?=[0-9,]*[0-9])[0-9]*,[0-9,]*::")  # Anki's: "c,1", "c1,"
 # Each key table by name, and its required keys, made once: every mapping read looks them up.
 _KEY_TABLES = {id(table): ({key.name: key for key in table}, [key.name for key in table if key.required])
                for table in (DECK_KEYS, FILE_KEYS, CARD_KEYS, LINT_KEYS)}
@@ -339,6 +341,11 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             problems.append(Problem(path, line, column, "error",
                                     f"cloze deletion '{several.group()}' names several cards: give each "
                                     "deletion one number, and write the text again for another card"))
+        elif text and _IMAGE_OCCLUSION.search(text):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    "a deletion may not start with 'image-occlusion:': Anki would read it "
+                                    "as a shape over an image and hide its text"))
         elif text and not CLOZE_OPENING.search(text):
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
@@ -501,7 +508,10 @@ def _check_deck_name(values: _Values, key: str, path: str, problems: list[Proble
     if name is None:
         return
     levels = name.split("::")
-    if any(not level.strip() for level in levels):
+    if "<" in name or ">" in name:
+        # Anki before 2025 put deck names into its deck overview page as HTML.
+        problem = f"{key} '{name}' holds '<' or '>', which some Anki versions would read as HTML"
+    elif any(not level.strip() for level in levels):
         problem = f"{key} '{name}' has an empty level; Anki would call it 'blank'"
     elif spaced := next((level for level in levels if level != level.strip()), None):
         problem = (f"{key} '{name}' has a level, '{spaced}', that starts or ends with a space, which "

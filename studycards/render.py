@@ -45,12 +45,14 @@ _DOUBLE_SPACE = re.compile(r"\s\s")
 # extension, which would filter them, is not loaded in Anki), the one that loads more, and
 # those that define commands or settings (newcommand, mathtools, ams, color), which last in
 # Anki's MathJax and change the cards shown after.
-_MATHJAX_STYLING = ("href", "url", "class", "cssId", "style", "data", "mmlToken", "bbox", "unicode")
+_MATHJAX_STYLING = ("href", "url", "class", "cssId", "style", "data", "mmlToken", "bbox", "unicode",
+                    "fcolorbox")
 _MATHJAX_LOADING = ("require",)
 _MATHJAX_DEFINING = ("def", "gdef", "edef", "xdef", "let", "newcommand", "renewcommand", "newenvironment",
                      "renewenvironment", "DeclareMathOperator", "Newextarrow", "definecolor", "setOptions",
                      "DeclarePairedDelimiter", "DeclarePairedDelimiterX", "DeclarePairedDelimiterXPP",
-                     "newtagform", "renewtagform", "mathtoolsset")
+                     "DeclarePairedDelimiters", "DeclarePairedDelimitersX", "DeclarePairedDelimitersXPP",
+                     "newtagform", "renewtagform", "mathtoolsset", "label")
 # A backslash is a command's only if an even number of backslashes comes before it.
 _MATHJAX_UNSAFE_NAMES = "|".join(_MATHJAX_STYLING + _MATHJAX_LOADING + _MATHJAX_DEFINING)
 _MATHJAX_UNSAFE = re.compile(rf"(?<!\\)(?:\\\\)*(\\(?:{_MATHJAX_UNSAFE_NAMES}))(?![A-Za-z])")
@@ -59,6 +61,8 @@ _MATHJAX_UNSAFE = re.compile(rf"(?<!\\)(?:\\\\)*(\\(?:{_MATHJAX_UNSAFE_NAMES}))(
 _ANKI_TAG_NAME = r"(?:sound:|anki:|\[type:|/?(?:latex|\$\$?)\])"
 _ANKI_TAG = re.compile(rf"\[(?={_ANKI_TAG_NAME})|(?<=::)(?={_ANKI_TAG_NAME}).", re.IGNORECASE)
 _MATH_OPENING = re.compile(r"\\[(\[]")
+# Math as Anki finds it in a cloze field: in the raw text, tags and all.
+_ANKI_MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 # What MathJax leaves alone in a card: code.
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -249,7 +253,7 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
     }
     if card.kind is Kind.CLOZE:
         cloze = text("cloze", card.cloze)
-        cloze_problem = _cloze_markup_problem(card.cloze, cloze)
+        cloze_problem = _cloze_markup_problem(card.cloze, cloze) or _cloze_math_problem(cloze)
         if cloze_problem:
             problems.append(Problem(card.file, *card.position("cloze"), "error", cloze_problem))
         return {"Text": cloze, **common}
@@ -306,6 +310,24 @@ def _cloze_markup_problem(source: str, html: str) -> str:
         return ("the Markdown around a cloze deletion changes it (a deletion in a link's address, or "
                 "braces escaped with \\); write each deletion in plain text")
     return ""
+
+
+def _cloze_math_problem(html: str) -> str:
+    """Why a cloze text's math would reach Anki's MathJax other than checked, else "".
+
+    In a cloze field Anki removes every HTML tag between "\\(" and "\\)" (or "\\["
+    and "\\]"), wherever it finds them, code and link titles included, and a
+    deletion shows its answer: either can join pieces of text into a command no
+    check saw ("\\h*r*ef", "\\h{{c1::r}}ef"), or into one of Anki's own tags.
+    """
+    if "\\" not in html:
+        return ""
+    shown = CLOZE_PATTERN.sub(lambda match: match.group(2), html)  # each deletion as its answer
+    if any("<" in math.group() for math in _ANKI_MATH.finditer(shown)):
+        return ("in a cloze, Anki removes the Markdown, code and links inside math (\\( \\) or \\[ \\]) "
+                "and joins the text around them: keep them out of the math")
+    unsafe = _unsafe_math_command(shown)
+    return f"math may not use {unsafe} (once the deletions show their answers)" if unsafe else ""
 
 
 def _unsafe_math_command(html: str) -> str:

@@ -123,6 +123,15 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: c\n    q: Which?\n    choices:\n      - Seoul\n      - '[Beijing](notes/b.txt)'\n"
      "    a: Seoul\n",
      "2:6:9: error: a link may point only to an http(s) or mailto address, not 'notes/b.txt'"),
+    ("cards:\n  - id: c\n    cloze: '{{c,1::hidden}} and {{c1::seen}}'\n",
+     "2:3:12: error: cloze deletion '{{{{c,1::' names several cards: give each deletion one number, and "
+     "write the text again for another card"),
+    ("cards:\n  - id: c\n    cloze: '{{c1::image-occlusion:rect:left=.1}}'\n",
+     "2:3:12: error: a deletion may not start with 'image-occlusion:': Anki would read it as a shape over "
+     "an image and hide its text"),
+    ("subdeck: 'Talks <img src=x>'\ncards:\n  - {id: a, q: Which?, a: This}\n",
+     "2:1:10: error: subdeck 'Talks <img src=x>' holds '<' or '>', which some Anki versions would read as "
+     "HTML"),
     # An empty kind key on a card that has a question and an answer is only empty.
     ("cards:\n  - id: c\n    q: Who?\n    a: Cho\n    cloze:\n", "2:5:11: error: 'cloze' is empty"),
     ("cards:\n  - id: c\n    q: Who?\n    a: Cho\n    reverse:\n",

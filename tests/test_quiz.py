@@ -137,11 +137,11 @@ def test_author_text_cannot_leave_the_data(tmp_path: Path, monkeypatch: pytest.M
     assert not set(raw) & {"<", ">", "&", "\u2028", "\u2029"}
     # Only the page's own two script elements, and no author text as markup anywhere.
     assert page.count("<script") == 2 and page.lower().count("</script") == 2
-    title = "&lt;img src=x onerror=&quot;window.pwned=4&quot;&gt; Hostile &amp; &lt;/script&gt; deck"
+    title = "&quot; onerror=&quot;window.pwned=4&quot; Hostile &amp; &amp;lt;/script&amp;gt; deck"
     assert f"<title>{title}</title>" in page
     assert "window.pwned" not in page.replace(raw, "").replace(title, "")
     data = deck_data(page)
-    assert data["deck"]["name"] == '<img src=x onerror="window.pwned=4"> Hostile & </script> deck'
+    assert data["deck"]["name"] == '" onerror="window.pwned=4" Hostile & &lt;/script&gt; deck'
     cards = {card["id"]: card for card in data["cards"]}
     assert cards["hostile-script"]["items"][0]["front"] == "&lt;script&gt;window.pwned=1&lt;/script&gt;"
     assert cards["hostile-typed"]["items"][0]["back"] == "&amp;lt;b&amp;gt;"

@@ -298,12 +298,12 @@ def test_hostile_text_stays_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                  open_quiz: OpenQuiz) -> None:
     quiz = open_quiz(build_quiz("quiz-hostile", tmp_path, monkeypatch))
     page = quiz.page
-    name = '<img src=x onerror="window.pwned=4"> Hostile & </script> deck'
+    name = '" onerror="window.pwned=4" Hostile & &lt;/script&gt; deck'
     expect(page.locator("#deck-name")).to_have_text(name)
     assert page.title() == f"{name} · quiz"
     expect(page.locator("#description")).to_have_text("<script>window.pwned=5</script> description")
     expect(page.locator("#subdeck-filter option")).to_have_text(
-        ["All", "</script><script>window.pwned=6</script>"])
+        ["All", '" onfocus="window.pwned=6" &amp;'])
     expect(page.locator("#tag-filter option")).to_have_text(
         ["All", '"><svg/onload=window.pwned=7>', "<b>bold</b>"])
 
@@ -340,7 +340,7 @@ def test_hostile_text_stays_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for text in ("<script>window.pwned=1</script>", '<img src=x onerror="window.pwned=2">',
                  "[click](javascript:window.pwned=3)", "<style>body{display:none}</style>",
                  "<!-- comment -->", "&lt;b&gt;", "[reversed](javascript:window.pwned=11)",
-                 "#<b>bold</b>", "</script><script>window.pwned=6</script>"):
+                 "#<b>bold</b>", '" onfocus="window.pwned=6" &amp;'):
         assert text in overview
     expect(page.locator("#overview")).to_be_visible()
     assert page.evaluate("typeof window.pwned") == "undefined"

@@ -112,7 +112,7 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
     (question, _), = card_sides(collection, "latex")
     assert question == ('<div class="question">What is &#91;$]x^2&#91;/$], &#91;LaTeX]\\input{/etc/passwd}'
                         "&#91;/latex] and &#91;$$]y&#91;/$$]?</div>")
-    description = collection.decks.by_name("Hostile <b>deck</b>")["desc"]
+    description = collection.decks.by_name('Hostile & "deck"')["desc"]
     assert description == "&lt;script&gt;window.pwned = 'description'&lt;/script&gt;"
 
 
@@ -282,7 +282,18 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         "    extra: '\\(\\newcommand{\\neq}{=}\\)'\n"
         "  - id: loading\n"
         "    q: '\\(\\require{html}\\)'\n"
-        "    a: '\\(\\DeclarePairedDelimiter\\abs{\\lvert}{\\rvert}\\)'\n",
+        "    a: '\\(\\DeclarePairedDelimiter\\abs{\\lvert}{\\rvert}\\)'\n"
+        "  - id: more\n"
+        "    q: '\\(\\fcolorbox{red;position:fixed}{white}{x}\\)'\n"
+        "    a: '\\(x \\label{eq}\\)'\n"
+        "    extra: '\\(\\DeclarePairedDelimitersX\\p{(}{)}\\)'\n"
+        # In a cloze, Anki removes tags inside math and shows each deletion's answer: pieces join.
+        "  - id: joined\n"
+        "    cloze: '{{c1::Seoul}}. \\\\(\\h*r*ef{javascript:x}{here}\\\\)'\n"
+        "  - id: joined-by-a-deletion\n"
+        "    cloze: '{{c1::Seoul}}. \\(\\h{{c2::r}}ef{javascript:x}{here}\\)'\n"
+        "  - id: cloze-math\n"  # fine: a deletion inside math, and a comparison
+        "    cloze: 'Energy: \\(E = {{c1::mc^2}}\\), and \\(a < b\\)'\n",
         encoding="utf-8")
     result = run(str(cards))
     styling = "MathJax would make it a link, a style or HTML attributes"
@@ -295,8 +306,12 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
             (7, 8, "href", styling), (8, 8, "style", styling), (14, 8, "unicode", styling),
             (15, 8, "def", defining), (16, 12, "newcommand", defining),
             (18, 8, "require", "it would load a MathJax extension"),
-            (19, 8, "DeclarePairedDelimiter", defining))
-    ) + "10 errors; nothing was written\n"
+            (19, 8, "DeclarePairedDelimiter", defining), (21, 8, "fcolorbox", styling),
+            (22, 8, "label", defining), (23, 12, "DeclarePairedDelimitersX", defining))
+    ) + (f"{cards.as_posix()}/extra.yaml:25:12: error: in a cloze, Anki removes the Markdown, code and links "
+         "inside math (\\( \\) or \\[ \\]) and joins the text around them: keep them out of the math\n"
+         f"{cards.as_posix()}/extra.yaml:27:12: error: math may not use \\href (once the deletions show "
+         "their answers)\n15 errors; nothing was written\n")
 
 
 def test_media_name_longer_than_the_file_system_takes_is_a_card_problem(tmp_path: Path) -> None:
