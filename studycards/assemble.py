@@ -134,6 +134,12 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         insertions = [run.add_without_id(note, media) for note, media in held]
         result.problems += run.finish_checks()
         result.plan = run.plan.finish() if run.plan is not None else None
+        for card_id, twin in result.plan.renamed if result.plan is not None else ():
+            file, position = run.added_at[card_id]
+            result.problems.append(Problem(file, *position, "warning",
+                                           f"card '{card_id}' has the same text as '{twin}', whose id is "
+                                           "gone: Anki will add it as a new card, without the review "
+                                           f"history; give it back the id '{twin}' to keep it"))
         if outputs is not None and previous is not None and result.plan is not None and result.plan.changed \
                 and outputs.timestamp <= previous.timestamp:
             # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
@@ -208,6 +214,7 @@ class _Run:
         self.cross = CrossFileChecks(self.index)
         self.lint = DeckWideLint(deck)
         self.plan = PlanBuilder(previous) if previous is not None else None
+        self.added_at: dict[str, tuple[str, tuple[int, int]]] = {}  # new since the last build: where
 
     def add(self, outcome: FileOutcome, names_checked: bool = False) -> None:
         """The cards of one file that have ids: checked against the deck so far, then written.
@@ -229,6 +236,7 @@ class _Run:
                 before = plan.add(card.id, entry)
                 if before is None:
                     result.places[card.id] = f"{card.file}:{card.line}"
+                    self.added_at[card.id] = (card.file, card.position("id"))
                 elif before != entry:  # changed: worth parsing the old entry
                     earlier = parse_entry(before)
                     warning = kind_change_warning(earlier, card) if earlier is not None else None

@@ -108,6 +108,7 @@ class PlanBuilder:
         self.previous = previous
         self.plan = Plan()
         self._seen: set[str] = set()
+        self._added: dict[str, str] = {}  # each added card's entry, to find a removed twin
 
     def add(self, card_id: str, text: str) -> str | None:
         """Compare a card's entry, as ``entry_text`` made it, with the last build's, and return that."""
@@ -119,11 +120,13 @@ class PlanBuilder:
             return before_text
         if before_text is None:
             plan.added.append(card_id)
+            self._added[card_id] = text
             return None
         before, entry = parse_entry(before_text), parse_entry(text)
         assert entry is not None, "made by this very build"
         if before is None:  # nothing to compare with: as good as new
             plan.added.append(card_id)
+            self._added[card_id] = text
             return None
         changed = sorted(name for name in {*entry.fields, *before.fields}
                          if entry.fields.get(name) != before.fields.get(name))
@@ -150,6 +153,17 @@ class PlanBuilder:
         plan.moved.sort()
         plan.removed = sorted((card_id, _file_of(text))
                               for card_id, text in self.previous.cards.items() if card_id not in self._seen)
+        # An added card with a removed card's very text: most likely the same card, its id changed.
+        removed_by_text: dict[tuple[object, ...], str] = {}
+        for card_id, _ in plan.removed:
+            removed = parse_entry(self.previous.cards[card_id])
+            if removed is not None:
+                removed_by_text.setdefault(_same_text(removed), card_id)
+        for card_id, text in sorted(self._added.items()):
+            added = parse_entry(text)
+            twin = removed_by_text.get(_same_text(added)) if added is not None else None
+            if twin is not None:
+                plan.renamed.append((card_id, twin))
         for kind, current in sorted(current_notetypes().items()):
             earlier = self.previous.notetypes.get(kind)
             if earlier is not None and earlier != current:
@@ -164,12 +178,18 @@ class Plan:
     moved: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
     notetype_changes: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # added card id, removed twin's id
     unchanged: int = 0
     subdeck_moved: bool = False
 
     def counts(self) -> str:
         return (f"{len(self.added)} added, {len(self.changed)} changed, {len(self.moved)} moved, "
                 f"{len(self.removed)} removed since the last build")
+
+
+def _same_text(entry: CardEntry) -> tuple[object, ...]:
+    """What two cards share when one is the other with a new id: kind and fields (tags aside)."""
+    return entry.kind, tuple(sorted((name, value) for name, value in entry.fields.items() if name != "tags"))
 
 
 def _file_of(text: str) -> str:

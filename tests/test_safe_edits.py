@@ -144,6 +144,22 @@ def test_a_kind_change_done_as_the_warning_says_keeps_the_history(tmp_path: Path
     assert history_of(collection, reviewed) == before
 
 
+def test_a_changed_card_id_is_told(tmp_path: Path) -> None:
+    # The same text under a new id is a new note to Anki: its review history stays behind.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    renamed = alpha.replace("id: capital-korea", "id: korea-capital")
+    (cards / "alpha.yaml").write_text(renamed, encoding="utf-8")
+    warning = (f"{cards.as_posix()}/alpha.yaml:3:9: warning: card 'korea-capital' has the same text as "
+               "'capital-korea', whose id is gone: Anki will add it as a new card, without the review "
+               "history; give it back the id 'capital-korea' to keep it\n")
+    assert run(str(cards), "--plan").err == warning
+    assert run(str(cards), "--strict").code == 1
+    result = run(str(cards))
+    assert (result.code, result.err) == (0, warning)
+
+
 def test_plan_lists_every_change(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
