@@ -85,7 +85,7 @@ class Assembly:
 
     @property
     def warnings(self) -> int:
-        return sum(problem.level == "warning" for problem in self.problems)
+        return sum(problem.level == "warning" for problem in self.problems) + len(self.notices)
 
 
 def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: bool) -> Assembly:
@@ -99,19 +99,16 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     if mode == "build":
         sweep_stale(folder)  # an id write-back of a killed build
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
-    where = "to this package"
-    if previous is None and out is None and mode != "check":
-        # The default package is named after the deck id: with another id, the last build is
-        # another package in the same folder.
-        previous = _last_build_beside(target, {file.name for file in files})
-        where = f"in {target.parent.as_posix()}"
+    # The default package is named after the deck id: with another id, the last build is another
+    # package beside this one (or another deck's, built into the same folder).
+    beside = (_last_build_beside(target, {file.name for file in files})
+              if previous is None and out is None and mode != "check" else None)
+    if beside is not None and beside.deck_id == deck.id:
+        previous, beside = beside, None
     if previous is not None and previous.deck_id != deck.id:
         # Every note's identity comes from the deck id: none of the last build's notes is
         # this build's, and nothing is to be compared with them.
-        result.problems.append(Problem(deck.deck_file, *deck.id_position, "warning",
-                                       f"the deck's id was '{previous.deck_id}' in the last build {where}: "
-                                       "Anki will add every card as new, and keep the old cards and their "
-                                       "review history apart; change the id back to keep them"))
+        result.problems.append(_deck_id_warning(deck, previous.deck_id, "to this package"))
         result.earlier_deck_id, previous = previous.deck_id, None
     staging = Staging()
     outputs: _Outputs | None = None
@@ -132,6 +129,9 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             if outcome.held:
                 sources[outcome.display] = outcome.source
         insertions = [run.add_without_id(note, media) for note, media in held]
+        if beside is not None and _mostly_these_cards(beside, run.index):
+            result.problems.append(_deck_id_warning(deck, beside.deck_id, f"in {target.parent.as_posix()}"))
+            result.earlier_deck_id = beside.deck_id
         result.problems += run.finish_checks()
         result.plan = run.plan.finish() if run.plan is not None else None
         for card_id, twin in result.plan.renamed if result.plan is not None else ():
@@ -145,7 +145,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
             result.notices.append(
                 f"SOURCE_DATE_EPOCH ({int(outputs.timestamp)}) is not later than the last build's time "
-                f"({int(previous.timestamp)}): Anki will take the {len(result.plan.changed)} changed cards "
+                f"({int(previous.timestamp)}): Anki will take the changed cards ({len(result.plan.changed)}) "
                 "for ones it has and skip them; set a later time")
         renderer = Renderer(MediaCollector(folder))
         description = render_description(deck, renderer, result.problems)
@@ -167,6 +167,19 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         if outputs is not None:
             outputs.close()
         staging.discard()
+
+
+def _deck_id_warning(deck: Deck, earlier_id: str, where: str) -> Problem:
+    return Problem(deck.deck_file, *deck.id_position, "warning",
+                   f"the deck's id was '{earlier_id}' in the last build {where}: Anki will add every card "
+                   "as new, and keep the old cards and their review history apart; change the id back to "
+                   "keep them")
+
+
+def _mostly_these_cards(manifest: Manifest, index: DeckIndex) -> bool:
+    """Whether most of a build's cards (a sample, for a large deck) have ids of this deck's cards."""
+    sample = list(manifest.cards)[:1000]
+    return 2 * sum(card_id in index for card_id in sample) >= len(sample) > 0
 
 
 def _last_build_beside(target: Path, file_names: set[str]) -> Manifest | None:

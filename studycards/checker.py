@@ -39,7 +39,7 @@ from studycards.problems import Problem
 from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
 
 DECK_FILE = "deck.yaml"
-_DECK_FILE_MISSPELLED = "deck.yml"
+_DECK_FILE_NAMES = ("deck.yaml", "deck.yml")  # in any case: the deck file's, misspelled or not
 CARD_FILE_SUFFIXES = (".yaml", ".yml")
 
 _FLAG_VALUES = {"true": True, "false": False}
@@ -91,17 +91,21 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
     elif deck_file.is_file():
         deck, deck_problems = check_deck_file(deck_file, deck_path)
         problems += deck_problems
-    elif not (folder / _DECK_FILE_MISSPELLED).is_file():
+    # (On a file system that ignores case, "Deck.yaml" is deck.yaml itself.)
+    misspelled = [file for file in sorted(folder.iterdir())
+                  if file.name.lower() in _DECK_FILE_NAMES and file.name != DECK_FILE and file.is_file()
+                  and not (deck_file.is_file() and file.samefile(deck_file))]
+    if not deck_file.is_file() and not misspelled and not unusable:
         problems.append(Problem(deck_path, 1, 1, "error",
                                 "deck.yaml is missing: it names the deck (id, name)"))
-    if (folder / _DECK_FILE_MISSPELLED).is_file():  # never read as a card file
-        problems.append(Problem(f"{display}/{_DECK_FILE_MISSPELLED}", 1, 1, "error",
+    for file in misspelled:  # never read as a card file
+        problems.append(Problem(f"{display}/{file.name}", 1, 1, "error",
                                 f"the deck file must be named {DECK_FILE}: "
                                 + ("merge this file into it" if deck_file.exists() else "rename this file")))
     card_files = []
     real_files: dict[str, str] = {}  # each card file's real path, and the name it was listed by
     for file in list_card_files(folder):
-        if file.name == _DECK_FILE_MISSPELLED:
+        if file.name.lower() in _DECK_FILE_NAMES:
             continue
         shown = os.fsencode(file.name).decode("utf-8", "backslashreplace")
         unusable = _unusable_file(file, folder, "card file")
@@ -117,7 +121,7 @@ def check_folder(folder: Path, display: str) -> tuple[Deck | None, list[Path], l
     for subfolder in _unread_subfolders(folder, set(real_files)):
         problems.append(Problem(f"{display}/{subfolder.name}", 1, 1, "warning",
                                 f"card files in subfolders are not read: move them into {display}"))
-    if not card_files and deck is not None and not problems:
+    if not card_files and deck is not None and not any(problem.level == "error" for problem in problems):
         problems.append(Problem(deck_path, 1, 1, "error",
                                 f"no card files: add one such as {display}/topic.yaml"))
     return deck, card_files, problems
@@ -132,8 +136,10 @@ def list_card_files(folder: Path) -> list[Path]:
 def _unread_subfolders(folder: Path, read: set[str]) -> list[Path]:
     """Subfolders holding YAML files not ``read`` (through a link): they would be missed silently."""
     return sorted(path for path in folder.iterdir()
-                  if path.is_dir() and path.name != MEDIA_FOLDER and not path.name.startswith(".")
+                  if path.is_dir() and not path.is_symlink() and path.name != MEDIA_FOLDER
+                  and not path.name.startswith(".")
                   and any(file.suffix.lower() in CARD_FILE_SUFFIXES and os.path.realpath(file) not in read
+                          and not any(part.startswith(".") for part in file.relative_to(path).parts)
                           for file in path.rglob("*")))
 
 
@@ -508,9 +514,9 @@ def _check_deck_name(values: _Values, key: str, path: str, problems: list[Proble
     if name is None:
         return
     levels = name.split("::")
-    if "<" in name or ">" in name:
+    if "<" in name:
         # Anki before 2025 put deck names into its deck overview page as HTML.
-        problem = f"{key} '{name}' holds '<' or '>', which some Anki versions would read as HTML"
+        problem = f"{key} '{name}' holds '<', which some Anki versions would read as HTML; write it otherwise"
     elif any(not level.strip() for level in levels):
         problem = f"{key} '{name}' has an empty level; Anki would call it 'blank'"
     elif spaced := next((level for level in levels if level != level.strip()), None):

@@ -22,11 +22,12 @@ from studycards.problems import Problem
 from studycards.render import RenderedNote, origin_text
 
 MANIFEST_FORMAT = 1
-# The first import brings the new note type (the note itself conflicts); with the note's type
-# changed in Anki, the second import is an ordinary update, and the history stays.
+# The first import brings the new note type (the note itself conflicts). Changing the note's type
+# in Anki stamps it with the time then, so only a package built after that updates it; the
+# history stays.
 KIND_CHANGE_ADVICE = ("Anki will not update a note whose kind changed: import, change the note's type in "
-                      "Anki{to} (Browse, Notes > Change Note Type) and import again, and its review history "
-                      "stays; or give the card a new id to add it as a new note")
+                      "Anki{to} (Browse, Notes > Change Note Type), then build again and import, and its "
+                      "review history stays; or give the card a new id to add it as a new note")
 # A string as JSON text, as json.dumps(..., ensure_ascii=False) writes it.
 _string = json.encoder.encode_basestring
 # Origin names the file; a move is reported as a move, not as a changed field.

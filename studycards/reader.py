@@ -333,7 +333,7 @@ def _refused(event: Any, path: str, text: str) -> Problem:
 
 # The layout slips behind YAML's most puzzling messages: no space after a key's colon or a
 # list's dash, and a key indented deeper than the one above it.
-_NO_SPACE_AFTER_COLON = re.compile(r"[ \t]*(?:-[ \t]+)*[\w-]+:[^\s:/]")
+_NO_SPACE_AFTER_COLON = re.compile(r"[ \t]*(?:-[ \t]+)*[A-Za-z_][\w-]*:[^\s:/]")  # "a:Beijing", not "10:30"
 _NO_SPACE_AFTER_DASH = re.compile(r"[ \t]*-[\w-]+:")
 _KEY_AND_TEXT = re.compile(r"([ \t]*(?:-[ \t]+)*)[\w-]+:[ \t]+[^\s|>]")  # group 1: up to the key
 
@@ -351,7 +351,8 @@ def _layout_hint(text: str, line: int) -> str:
     above = _KEY_AND_TEXT.match(before[-1]) if before else None
     indent = len(current) - len(current.lstrip(" "))
     if above and current.strip() and indent > len(above.group(1)):
-        return "; this line is indented deeper than the key above it: the keys of one card line up"
+        return ("; this line is indented deeper than the key above it: if it goes on that key's text, "
+                "put the whole text in quotes; if it is a key of its own, line it up with the one above")
     return ""
 
 

@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,8 @@ _MATHJAX_UNSAFE = re.compile(rf"(?<!\\)(?:\\\\)*(\\(?:{_MATHJAX_UNSAFE_NAMES}))(
 _ANKI_TAG_NAME = r"(?:sound:|anki:|\[type:|/?(?:latex|\$\$?)\])"
 _ANKI_TAG = re.compile(rf"\[(?={_ANKI_TAG_NAME})|(?<=::)(?={_ANKI_TAG_NAME}).", re.IGNORECASE)
 _MATH_OPENING = re.compile(r"\\[(\[]")
+# One of Anki's own tags, whole: what removing tags inside a cloze's math could make.
+_ANKI_TAG_MADE = re.compile(rf"\[{_ANKI_TAG_NAME}", re.IGNORECASE)
 # Math as Anki finds it in a cloze field: in the raw text, tags and all.
 _ANKI_MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 # What MathJax leaves alone in a card: code.
@@ -323,11 +326,21 @@ def _cloze_math_problem(html: str) -> str:
     if "\\" not in html:
         return ""
     shown = CLOZE_PATTERN.sub(lambda match: match.group(2), html)  # each deletion as its answer
-    if any("<" in math.group() for math in _ANKI_MATH.finditer(shown)):
-        return ("in a cloze, Anki removes the Markdown, code and links inside math (\\( \\) or \\[ \\]) "
-                "and joins the text around them: keep them out of the math")
-    unsafe = _unsafe_math_command(shown)
-    return f"math may not use {unsafe} (once the deletions show their answers)" if unsafe else ""
+    joined = []
+    for math in _ANKI_MATH.finditer(shown):
+        removed = [(tag.group(1), tag.group(2).lower()) for tag in _TAG_NAME.finditer(math.group())]
+        # An element opened or closed there, and not both, would run on over the fields after it.
+        if Counter(name for slash, name in removed if slash) != Counter(name for slash, name in removed
+                                                                       if not slash):
+            return ("in a cloze, Anki removes the Markdown, code and links inside math (\\( \\) or \\[ \\]), "
+                    "which would leave one of them open: keep them out of the math")
+        joined.append(_TAG.sub("", math.group()))
+    text = " ".join(joined)
+    if _ANKI_TAG_MADE.search(text):
+        return ("in a cloze, Anki removes the Markdown inside math, which would make one of its own tags "
+                "([sound:…], [[type:…]], [latex]…): keep Markdown out of the math")
+    unsafe = _unsafe_math_command(text) or _unsafe_math_command(shown)
+    return f"math may not use {unsafe} (as Anki joins a cloze's math)" if unsafe else ""
 
 
 def _unsafe_math_command(html: str) -> str:

@@ -130,8 +130,8 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "2:3:12: error: a deletion may not start with 'image-occlusion:': Anki would read it as a shape over "
      "an image and hide its text"),
     ("subdeck: 'Talks <img src=x>'\ncards:\n  - {id: a, q: Which?, a: This}\n",
-     "2:1:10: error: subdeck 'Talks <img src=x>' holds '<' or '>', which some Anki versions would read as "
-     "HTML"),
+     "2:1:10: error: subdeck 'Talks <img src=x>' holds '<', which some Anki versions would read as HTML; "
+     "write it otherwise"),
     # An empty kind key on a card that has a question and an answer is only empty.
     ("cards:\n  - id: c\n    q: Who?\n    a: Cho\n    cloze:\n", "2:5:11: error: 'cloze' is empty"),
     ("cards:\n  - id: c\n    q: Who?\n    a: Cho\n    reverse:\n",
@@ -203,6 +203,20 @@ def test_upper_case_suffixes_are_read_and_subfolders_are_told(tmp_path: Path) ->
     assert result.err == (f"{cards.as_posix()}/extra:1:1: warning: card files in subfolders are not read: "
                           f"move them into {cards.as_posix()}\n")
     assert result.out.startswith(f"checked {cards.as_posix()}: 1 note, 1 card, ")
+
+
+def test_a_value_cut_by_a_comment_is_told_in_card_files_and_deck_yaml(tmp_path: Path) -> None:
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: Talks #1\nsource: S\n",
+        "topic.yaml": "cards:\n  - id: a\n    q: Which issue did the editorial rank #1?\n"
+                      "    a: North Korea\n",
+    })
+    result = run(str(cards), "--check")
+    cut = ("warning: ' #' starts a comment, so the text from here on is not part of the value; put the whole "
+           "value in quotes to keep it")
+    assert result.err == (f"{cards.as_posix()}/deck.yaml:2:13: {cut}\n"
+                          f"{cards.as_posix()}/topic.yaml:3:43: {cut}\n")
+    assert result.out.endswith(", 2 warnings; nothing was written\n")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:

@@ -114,7 +114,8 @@ def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> N
 # The hints that come with text YAML reads as its own syntax.
 STARTS_WITH = ("; a value that starts with '{}' is read as YAML syntax: to keep it as text, put the whole "
                "value in quotes")
-DEEPER = "; this line is indented deeper than the key above it: the keys of one card line up"
+DEEPER = ("; this line is indented deeper than the key above it: if it goes on that key's text, put the "
+          "whole text in quotes; if it is a key of its own, line it up with the one above")
 COLON_IN_VALUE = "; ': ' in a value starts a new key: to keep it as text, put the whole value in quotes"
 EXPECTED_PROBLEMS = {
     "syntax": "f.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow "

@@ -292,8 +292,12 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         "    cloze: '{{c1::Seoul}}. \\\\(\\h*r*ef{javascript:x}{here}\\\\)'\n"
         "  - id: joined-by-a-deletion\n"
         "    cloze: '{{c1::Seoul}}. \\(\\h{{c2::r}}ef{javascript:x}{here}\\)'\n"
+        "  - id: joined-into-a-sound\n"
+        "    cloze: '{{c1::Seoul}} `\\\\(` [*s*ound:evil.mp3] `\\\\)`'\n"
         "  - id: cloze-math\n"  # fine: a deletion inside math, and a comparison
-        "    cloze: 'Energy: \\(E = {{c1::mc^2}}\\), and \\(a < b\\)'\n",
+        "    cloze: 'Energy: \\(E = {{c1::mc^2}}\\), and \\(a < b\\)'\n"
+        "  - id: parentheses-in-code\n"  # fine: what Anki joins there is harmless
+        "    cloze: 'A literal parenthesis is `\\(` or `\\)` in a {{c1::regex}}'\n",
         encoding="utf-8")
     result = run(str(cards))
     styling = "MathJax would make it a link, a style or HTML attributes"
@@ -308,10 +312,12 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
             (18, 8, "require", "it would load a MathJax extension"),
             (19, 8, "DeclarePairedDelimiter", defining), (21, 8, "fcolorbox", styling),
             (22, 8, "label", defining), (23, 12, "DeclarePairedDelimitersX", defining))
-    ) + (f"{cards.as_posix()}/extra.yaml:25:12: error: in a cloze, Anki removes the Markdown, code and links "
-         "inside math (\\( \\) or \\[ \\]) and joins the text around them: keep them out of the math\n"
-         f"{cards.as_posix()}/extra.yaml:27:12: error: math may not use \\href (once the deletions show "
-         "their answers)\n15 errors; nothing was written\n")
+    ) + "".join(f"{cards.as_posix()}/extra.yaml:{line}:12: error: math may not use \\href (as Anki joins a "
+                "cloze's math)\n" for line in (25, 27)) + (
+        f"{cards.as_posix()}/extra.yaml:29:12: error: in a cloze, Anki removes the Markdown inside math, "
+        "which would make one of its own tags ([sound:…], [[type:…]], [latex]…): keep Markdown out of the "
+        "math\n"
+        "16 errors; nothing was written\n")
 
 
 def test_media_name_longer_than_the_file_system_takes_is_a_card_problem(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -115,8 +116,8 @@ def test_edits_keep_notes_and_review_history(tmp_path: Path, collection: Collect
     assert collection.find_notes(search) == [note_ids["talks-month"]]
 
 
-def test_a_kind_change_done_as_the_warning_says_keeps_the_history(tmp_path: Path,
-                                                                  collection: Collection) -> None:
+def test_a_kind_change_done_as_the_warning_says_keeps_the_history(
+        tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
     cards = copy_deck("history", tmp_path)
     package = tmp_path / "dist" / "history.apkg"
     assert run(str(cards)).code == 0
@@ -130,16 +131,21 @@ def test_a_kind_change_done_as_the_warning_says_keeps_the_history(tmp_path: Path
     assert "change the note's type in Anki to 'studycards Typed answer'" in result.err
     first = import_package(collection, package)
     assert len(first.conflicting) == 1  # type: ignore[attr-defined]
-    # As the warning says: change the note's type in Anki, then import.
+    # As the warning says: change the note's type in Anki, build again, then import.
     note_id = note_id_of(collection, "talks-month")
     basic = collection.get_note(note_id).note_type()
     typed = collection.models.by_name("studycards Typed answer")
     assert basic is not None and typed is not None
     change = collection.models.change_notetype_info(old_notetype_id=basic["id"], new_notetype_id=typed["id"])
     change.input.note_ids.extend([note_id])
-    collection.models.change_notetype_of_notes(change.input)
+    collection.models.change_notetype_of_notes(change.input)  # which stamps the note with the time now
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    (cards / "beta.yaml").write_text(beta.replace("a: May", "a: In May"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 60))  # a build a minute later
+    assert run(str(cards)).code == 0
     log = import_package(collection, package)
-    assert [len(log.conflicting), len(log.new)] == [0, 0]  # type: ignore[attr-defined]
+    assert [len(log.conflicting), len(log.new), len(log.updated)] == [0, 0, 7]  # type: ignore[attr-defined]
+    assert collection.get_note(note_id)["Answer"] == "In May"
     assert collection.get_note(note_id).note_type()["name"] == "studycards Typed answer"  # type: ignore[index]
     assert history_of(collection, reviewed) == before
 
@@ -208,8 +214,8 @@ def test_plan_reports_subdeck_moves_tags_and_kinds(tmp_path: Path) -> None:
     assert result.err == (
         f"{cards.as_posix()}/beta.yaml:9:9: warning: card 'talks-month' changed kind (basic → typed): "
         "Anki will not update a note whose kind changed: import, change the note's type in Anki to "
-        "'studycards Typed answer' (Browse, Notes > Change Note Type) and import again, and its review "
-        "history stays; or give the card a new id to add it as a new note\n")
+        "'studycards Typed answer' (Browse, Notes > Change Note Type), then build again and import, and its "
+        "review history stays; or give the card a new id to add it as a new note\n")
     lines = result.out.splitlines()
     assert lines[0].endswith(": 0 added, 3 changed, 3 moved, 0 removed since the last build, "
                              "4 unchanged")
@@ -219,8 +225,8 @@ def test_plan_reports_subdeck_moves_tags_and_kinds(tmp_path: Path) -> None:
         "  ~ talks-month: kind basic → typed, tags",
         "  ~ zero-sum: tags",
         "  Anki will not update a note whose kind changed: import, change the note's type in Anki "
-        "(Browse, Notes > Change Note Type) and import again, and its review history stays; or give the "
-        "card a new id to add it as a new note",
+        "(Browse, Notes > Change Note Type), then build again and import, and its review history stays; or "
+        "give the card a new id to add it as a new note",
         "moved (3):",
         '  > minister-korea: subdeck "History::Beta" → "History::Gamma"',
         '  > talks-month: subdeck "History::Beta" → "History::Gamma"',
@@ -359,10 +365,13 @@ def test_a_fixed_time_not_after_the_last_build_is_told(tmp_path: Path,
     assert run(str(cards)).err == ""  # nothing changed: nothing to skip
     alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
     (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul (서울)"), encoding="utf-8")
+    warning = ("build.py: warning: SOURCE_DATE_EPOCH (1715558400) is not later than the last build's time "
+               "(1715558400): Anki will take the changed cards (1) for ones it has and skip them; set a "
+               "later time\n")
+    strict = run(str(cards), "--strict")
+    assert (strict.code, strict.err) == (1, warning + "0 errors, 1 warning; nothing was written\n")
     result = run(str(cards))
-    assert (result.code, result.err) == (0, "build.py: warning: SOURCE_DATE_EPOCH (1715558400) is not later "
-                                            "than the last build's time (1715558400): Anki will take the 1 "
-                                            "changed cards for ones it has and skip them; set a later time\n")
+    assert (result.code, result.err) == (0, warning)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558401")
     (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul!"), encoding="utf-8")
     assert run(str(cards)).err == ""
