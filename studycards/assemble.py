@@ -36,6 +36,7 @@ from studycards.manifest import (
     manifest_path,
     parse_entry,
     read_manifest,
+    same_card_text,
 )
 from studycards.output import BuildError, Staging, sweep_stale
 from studycards.package import PackageWriter, build_timestamp, write_zip
@@ -100,11 +101,10 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         sweep_stale(folder)  # an id write-back of a killed build
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
     # The default package is named after the deck id: with another id, the last build is another
-    # package beside this one (or another deck's, built into the same folder).
-    beside = (_last_build_beside(target, {file.name for file in files})
-              if previous is None and out is None and mode != "check" else None)
-    if beside is not None and beside.deck_id == deck.id:
-        previous, beside = beside, None
+    # package beside this one. Other decks may be built into the same folder too.
+    beside = (_builds_beside(target, {file.name for file in files})
+              if previous is None and out is None and mode != "check" else [])
+    previous = previous or next((manifest for manifest in beside if manifest.deck_id == deck.id), None)
     if previous is not None and previous.deck_id != deck.id:
         # Every note's identity comes from the deck id: none of the last build's notes is
         # this build's, and nothing is to be compared with them.
@@ -118,7 +118,8 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             outputs = _Outputs(staging, target, deck, previous)
             outputs.open()
         cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
-        run = _Run(result, deck, previous, outputs)
+        run = _Run(result, deck, previous, outputs,
+                   [manifest for manifest in beside if manifest.deck_id != deck.id])
         stack.callback(run.index.close)
         held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
         sources: dict[str, bytes] = {}  # the files whose cards get ids, as they were read
@@ -129,9 +130,10 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             if outcome.held:
                 sources[outcome.display] = outcome.source
         insertions = [run.add_without_id(note, media) for note, media in held]
-        if beside is not None and _mostly_these_cards(beside, run.index):
-            result.problems.append(_deck_id_warning(deck, beside.deck_id, f"in {target.parent.as_posix()}"))
-            result.earlier_deck_id = beside.deck_id
+        if (renamed_from := run.earlier_build_of_this_deck()) is not None:
+            result.problems.append(_deck_id_warning(deck, renamed_from.deck_id,
+                                                    f"in {target.parent.as_posix()}"))
+            result.earlier_deck_id = renamed_from.deck_id
         result.problems += run.finish_checks()
         result.plan = run.plan.finish() if run.plan is not None else None
         for card_id, twin in result.plan.renamed if result.plan is not None else ():
@@ -176,25 +178,15 @@ def _deck_id_warning(deck: Deck, earlier_id: str, where: str) -> Problem:
                    "keep them")
 
 
-def _mostly_these_cards(manifest: Manifest, index: DeckIndex) -> bool:
-    """Whether most of a build's cards (a sample, for a large deck) have ids of this deck's cards."""
-    sample = list(manifest.cards)[:1000]
-    return 2 * sum(card_id in index for card_id in sample) >= len(sample) > 0
-
-
-def _last_build_beside(target: Path, file_names: set[str]) -> Manifest | None:
-    """The newest manifest in ``target``'s folder of a deck built from these card files, if any.
-
-    Another deck's cards folder may build into the same folder: its manifest names
-    other files.
-    """
+def _builds_beside(target: Path, file_names: set[str]) -> list[Manifest]:
+    """The manifests in ``target``'s folder that name one of these card files, newest first."""
     manifests = []
     for path in target.parent.glob("*.manifest.json"):
         manifest = read_manifest(path)
         if manifest is not None and any(entry is not None and entry.file in file_names
                                         for entry in map(parse_entry, manifest.cards.values())):
             manifests.append(manifest)
-    return max(manifests, key=lambda manifest: manifest.timestamp, default=None)
+    return sorted(manifests, key=lambda manifest: manifest.timestamp, reverse=True)
 
 
 def _check_without_deck(result: Assembly, files: list[Path], display: str, folder: Path) -> None:
@@ -218,7 +210,7 @@ class _Run:
     """The deck-wide state of one run, fed one file at a time."""
 
     def __init__(self, result: Assembly, deck: Deck, previous: Manifest | None,
-                 outputs: _Outputs | None) -> None:
+                 outputs: _Outputs | None, other_builds: list[Manifest]) -> None:
         self.result = result
         self.deck = deck
         self.previous = previous
@@ -228,6 +220,10 @@ class _Run:
         self.lint = DeckWideLint(deck)
         self.plan = PlanBuilder(previous) if previous is not None else None
         self.added_at: dict[str, tuple[str, tuple[int, int]]] = {}  # new since the last build: where
+        # Other decks' builds beside this package (newest first), and how many of this deck's
+        # cards each holds under the same id and with the same text.
+        self.other_builds = other_builds
+        self.same_cards = [0] * len(other_builds)
 
     def add(self, outcome: FileOutcome, names_checked: bool = False) -> None:
         """The cards of one file that have ids: checked against the deck so far, then written.
@@ -256,8 +252,19 @@ class _Run:
                     if warning is not None:
                         problems.append(warning)
         result.notes += len(outcome.cards)
+        for number, build in enumerate(self.other_builds):
+            for card, entry in zip(outcome.cards, outcome.entries, strict=True):
+                before = build.cards.get(card.id)
+                if before is not None and same_card_text(before, entry):
+                    self.same_cards[number] += 1
         if self.outputs is not None:
             self.outputs.add(outcome)
+
+    def earlier_build_of_this_deck(self) -> Manifest | None:
+        """The newest other build holding most of this deck's cards, as they are: this deck, once
+        under another id. (Another deck's cards may share ids, never their text.)"""
+        return next((build for build, same in zip(self.other_builds, self.same_cards, strict=True)
+                     if 2 * same >= len(build.cards) > 0), None)
 
     def add_without_id(self, note: RenderedNote, media: dict[str, MediaFile]) -> IdInsertion:
         # Not the id of a card removed since the last build either: its note is still in

@@ -188,6 +188,12 @@ class Plan:
                 f"{len(self.removed)} removed since the last build")
 
 
+def same_card_text(before_text: str, text: str) -> bool:
+    """Whether two manifest entries are of a card with the same kind and fields (tags aside)."""
+    before, entry = parse_entry(before_text), parse_entry(text)
+    return before is not None and entry is not None and _same_text(before) == _same_text(entry)
+
+
 def _same_text(entry: CardEntry) -> tuple[object, ...]:
     """What two cards share when one is the other with a new id: kind and fields (tags aside)."""
     return entry.kind, tuple(sorted((name, value) for name, value in entry.fields.items() if name != "tags"))

@@ -328,7 +328,8 @@ def _cloze_math_problem(html: str) -> str:
     shown = CLOZE_PATTERN.sub(lambda match: match.group(2), html)  # each deletion as its answer
     joined = []
     for math in _ANKI_MATH.finditer(shown):
-        removed = [(tag.group(1), tag.group(2).lower()) for tag in _TAG_NAME.finditer(math.group())]
+        removed = [(tag.group(1), tag.group(2).lower()) for tag in _TAG_NAME.finditer(math.group())
+                   if tag.group(2).lower() not in _VOID_ELEMENTS]  # <br>, <img>: nothing to leave open
         # An element opened or closed there, and not both, would run on over the fields after it.
         if Counter(name for slash, name in removed if slash) != Counter(name for slash, name in removed
                                                                        if not slash):

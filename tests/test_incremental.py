@@ -144,6 +144,8 @@ def test_a_changed_deck_id_is_told_when_the_package_is_named_after_it(tmp_path: 
     assert run(str(cards)).code == 0
     other = tmp_path / "other"
     shutil.copytree(FIXTURES / "decks" / "history" / "cards", other)
+    # Another deck, built last into the same folder, with a file name and a card id of the first.
+    (other / "talks.yaml").write_text("cards:\n  - {id: talks-city, q: Who?, a: Them}\n", encoding="utf-8")
     assert run(str(other)).err == ""
     deck = (cards / "deck.yaml").read_text(encoding="utf-8")
     (cards / "deck.yaml").write_text(deck.replace("id: every-kind", "id: renamed-deck"), encoding="utf-8")

@@ -297,7 +297,9 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         "  - id: cloze-math\n"  # fine: a deletion inside math, and a comparison
         "    cloze: 'Energy: \\(E = {{c1::mc^2}}\\), and \\(a < b\\)'\n"
         "  - id: parentheses-in-code\n"  # fine: what Anki joins there is harmless
-        "    cloze: 'A literal parenthesis is `\\(` or `\\)` in a {{c1::regex}}'\n",
+        "    cloze: 'A literal parenthesis is `\\(` or `\\)` in a {{c1::regex}}'\n"
+        "  - id: image-between\n"  # fine: an image has nothing to leave open
+        "    cloze: '{{c1::Seoul}} `\\(` ![map](media/map.png) `\\)`'\n",
         encoding="utf-8")
     result = run(str(cards))
     styling = "MathJax would make it a link, a style or HTML attributes"
