@@ -340,7 +340,7 @@ _KEY_AND_TEXT = re.compile(r"([ \t]*(?:-[ \t]+)*)[\w-]+:[ \t]+[^\s|>]")  # group
 
 def _layout_hint(text: str, line: int) -> str:
     """What is wrong with the layout of the lines just before ``line``, if it is a common slip."""
-    lines = LINE_BREAK.split(text, maxsplit=line)[:line]
+    lines = _lines_to(text, line)
     before = [row for row in lines[:-1] if row.strip() and not row.lstrip().startswith("#")]
     for row in (before[-1:] if before else []) + lines[-1:]:
         if _NO_SPACE_AFTER_COLON.match(row):
@@ -363,7 +363,7 @@ def _quoting_hint(text: str, line: int) -> str:
     ``{{c1::...}}``, ``[label] ...``) or hold a ``: ``; unquoted, YAML reads them
     as aliases, mappings, lists or keys, and its message says nothing about quotes.
     """
-    lines = LINE_BREAK.split(text, maxsplit=line)
+    lines = _lines_to(text, line)
     value = _LINE_VALUE.fullmatch(lines[line - 1].rstrip()) if line <= len(lines) else None
     if value is None:
         return ""
@@ -444,8 +444,13 @@ def _error_position(mark: Any, text: str) -> tuple[int, int]:
     return _mark(mark)
 
 
+def _lines_to(text: str, line: int) -> list[str]:
+    """The text's lines from the first to ``line`` (fewer if the text ends before), as YAML breaks them."""
+    return LINE_BREAK.split(text, maxsplit=line)[:line]
+
+
 def _character_at(text: str, line: int, column: int) -> str:
-    lines = LINE_BREAK.split(text, maxsplit=line)
+    lines = _lines_to(text, line)
     if line - 1 >= len(lines):
         return ""
     row = lines[line - 1]

@@ -340,6 +340,8 @@ def _cloze_math_problem(html: str) -> str:
     if _ANKI_TAG_MADE.search(text):
         return ("in a cloze, Anki removes the Markdown inside math, which would make one of its own tags "
                 "([sound:…], [[type:…]], [latex]…): keep Markdown out of the math")
+    # The joined math alone (code there is stripped too, so it counts), then the whole text as
+    # the other fields are checked.
     unsafe = _unsafe_math_command(text) or _unsafe_math_command(shown)
     return f"math may not use {unsafe} (as Anki joins a cloze's math)" if unsafe else ""
 
