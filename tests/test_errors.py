@@ -231,6 +231,12 @@ def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp
                           "mailto address, not 'notes/article.txt'\n1 error; nothing was written\n")
 
 
+def in_case(kind: str, name: str, first: str, first_at: str) -> str:
+    """The message for a name that differs only in case from one seen first."""
+    return (f"{kind} '{name}' differs only in case from '{first}' ({first_at}); Anki would merge them: "
+            "pick one spelling")
+
+
 def test_names_differing_in_case_at_any_level(tmp_path: Path) -> None:
     cards = cards_folder(tmp_path, {
         "deck.yaml": "id: case\nname: Case\nsource: Fixture\n",
@@ -245,10 +251,8 @@ def test_names_differing_in_case_at_any_level(tmp_path: Path) -> None:
     first, second = f"{cards.as_posix()}/a.yaml", f"{cards.as_posix()}/b.yaml"
     assert result.code == 1
     assert result.err == (
-        f"{second}:1:10: error: subdeck 'talks' differs only in case from 'Talks' ({first}:1); "
-        "Anki would merge them: pick one spelling\n"
-        f"{second}:6:12: error: tag 'speaker' differs only in case from 'Speaker' ({first}:2); "
-        "Anki would merge them: pick one spelling\n"
+        f"{second}:1:10: error: {in_case('subdeck', 'talks', 'Talks', f'{first}:1')}\n"
+        f"{second}:6:12: error: {in_case('tag', 'speaker', 'Speaker', f'{first}:2')}\n"
         "2 errors; nothing was written\n")
 
 
@@ -262,10 +266,9 @@ def test_a_tag_differing_in_case_is_reported_where_it_is_written(tmp_path: Path)
                   "    tags: [person]\n",
     })
     result = run(str(cards))
-    assert result.err == (
-        f"{cards.as_posix()}/b.yaml:1:8: error: tag 'place' differs only in case from 'Place' "
-        f"({cards.as_posix()}/a.yaml:9); Anki would merge them: pick one spelling\n"
-        "1 error; nothing was written\n")
+    first = f"{cards.as_posix()}/a.yaml:9"
+    assert result.err == (f"{cards.as_posix()}/b.yaml:1:8: error: {in_case('tag', 'place', 'Place', first)}\n"
+                          "1 error; nothing was written\n")
 
 
 def test_a_card_without_an_id_has_its_names_checked_in_file_order(tmp_path: Path) -> None:
@@ -277,10 +280,9 @@ def test_a_card_without_an_id_has_its_names_checked_in_file_order(tmp_path: Path
         "b.yaml": "cards:\n  - id: b\n    q: When?\n    a: May\n    tags: [place]\n",
     })
     result = run(str(cards))
-    assert result.err == (
-        f"{cards.as_posix()}/b.yaml:5:12: error: tag 'place' differs only in case from 'Place' "
-        f"({cards.as_posix()}/a.yaml:4); Anki would merge them: pick one spelling\n"
-        "1 error; nothing was written\n")
+    first = f"{cards.as_posix()}/a.yaml:4"
+    assert result.err == (f"{cards.as_posix()}/b.yaml:5:12: error: "
+                          f"{in_case('tag', 'place', 'Place', first)}\n1 error; nothing was written\n")
 
 
 def test_with_deck_yaml_broken_names_are_still_checked_in_file_order(tmp_path: Path) -> None:
@@ -295,7 +297,6 @@ def test_with_deck_yaml_broken_names_are_still_checked_in_file_order(tmp_path: P
     file = f"{cards.as_posix()}/a.yaml"
     assert (result.code, result.out) == (1, "")
     assert result.err == (
-        f"{file}:8:12: error: tag 'foo' differs only in case from 'Foo' ({file}:4); "
-        "Anki would merge them: pick one spelling\n"
+        f"{file}:8:12: error: {in_case('tag', 'foo', 'Foo', f'{file}:4')}\n"
         f"{cards.as_posix()}/deck.yaml:1:1: error: deck.yaml has no 'id'\n"
         "2 errors; nothing was written\n")
