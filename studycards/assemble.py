@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from studycards.cache import CACHE_FOLDER, FileCache
+from studycards.cache import FileCache, cache_folder
 from studycards.cards import Deck
 from studycards.checker import CrossFileChecks, check_folder
 from studycards.deckindex import DeckIndex
@@ -117,7 +117,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         if mode == "build":
             outputs = _Outputs(staging, target, deck, previous)
             outputs.open()
-        cache = FileCache(target.parent / CACHE_FOLDER, deck, staging if mode == "build" else None)
+        cache = FileCache(cache_folder(target), deck, staging if mode == "build" else None)
         run = _Run(result, deck, previous, outputs,
                    [manifest for manifest in beside if manifest.deck_id != deck.id])
         stack.callback(run.index.close)

@@ -69,6 +69,15 @@ def _library_files() -> list[str]:
     return files
 
 
+def cache_folder(package: Path) -> Path:
+    """Where the entries of the build that writes ``package`` are kept.
+
+    Each package has a folder of its own: decks built into the same folder would
+    otherwise remove each other's entries (``prune``) and read every file again.
+    """
+    return package.parent / CACHE_FOLDER / package.stem
+
+
 class FileCache:
     def __init__(self, folder: Path, deck: Deck, staging: Staging | None) -> None:
         self.folder = folder
@@ -115,9 +124,12 @@ class FileCache:
         """Remove the entries of card files that are gone (renamed or deleted), and any older kind."""
         keep = {self._path(display).name for display in displays}
         with contextlib.suppress(OSError):  # no cache folder: nothing to remove
-            for entry in self.folder.iterdir():
+            gone = [entry for entry in self.folder.iterdir() if entry.name not in keep]
+            # Earlier versions of the program kept every package's entries in the cache folder itself.
+            gone += self.folder.parent.glob(f"*{_SUFFIX}")
+            for entry in gone:
                 # Not another build's entry being written (a temporary file).
-                if entry.name not in keep and not entry.name.startswith(".studycards-"):
+                if not entry.name.startswith(".studycards-"):
                     with contextlib.suppress(OSError):
                         entry.unlink()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from studycards import pipeline
-from studycards.cache import CACHE_FOLDER, CACHE_KEY_LIBRARIES
+from studycards.cache import CACHE_FOLDER, CACHE_KEY_LIBRARIES, cache_folder
 from tests.conftest import FIXTURES, PROJECT, copy_deck, run
 
 EPOCH = "1715558400"
@@ -20,6 +20,11 @@ EPOCH = "1715558400"
 
 def outputs(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def cache_entries(tmp_path: Path) -> list[Path]:
+    """The cache entries of the package that ``build`` writes into ``tmp_path / "out"``."""
+    return sorted(cache_folder(tmp_path / "out" / "deck.apkg").iterdir())
 
 
 def build(cards: Path, out: Path) -> dict[str, bytes]:
@@ -36,7 +41,7 @@ def fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cached_build_equals_a_fresh_one(tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
-    assert len(list((tmp_path / "out" / CACHE_FOLDER).iterdir())) == 3  # one entry per card file
+    assert len(cache_entries(tmp_path)) == 3  # one entry per card file
     warm = build(cards, tmp_path / "out")
     assert warm == cold
     shutil.rmtree(tmp_path / "out")
@@ -57,7 +62,7 @@ def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
     # back (same key, same digest, a checksum to match) is what the next build uses.
     cards = copy_deck("every-kind", tmp_path)
     build(cards, tmp_path / "out")
-    entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
+    entries = cache_entries(tmp_path)
     (talks,) = [entry for entry in entries if b"talks.yaml" in entry.read_bytes()[:400]]
     talks.write_bytes(rewritten(talks.read_bytes(), b"Beijing", b"Pyongyang"))  # in the outputs' text
     rebuilt = build(cards, tmp_path / "out")
@@ -73,7 +78,7 @@ def test_a_valid_entry_is_used_instead_of_the_file(tmp_path: Path) -> None:
 def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
-    for entry in (tmp_path / "out" / CACHE_FOLDER).iterdir():
+    for entry in cache_entries(tmp_path):
         data = entry.read_bytes()
         facts = data.index(b"\n") + 1  # the packed facts follow the header line
         if damage == "garbage":
@@ -160,7 +165,7 @@ def test_a_changed_deck_id_is_told_when_the_package_is_named_after_it(tmp_path: 
 def test_an_entry_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     cold = build(cards, tmp_path / "out")
-    for entry in (tmp_path / "out" / CACHE_FOLDER).iterdir():
+    for entry in cache_entries(tmp_path):
         entry.unlink()
         entry.mkdir()  # a rename of the new entry over it would fail
     assert build(cards, tmp_path / "out") == cold
@@ -186,12 +191,39 @@ def test_a_damaged_manifest_entry_counts_as_new(tmp_path: Path) -> None:
 def test_entries_of_deleted_files_are_removed(tmp_path: Path) -> None:
     cards = copy_deck("every-kind", tmp_path)
     build(cards, tmp_path / "out")
-    assert len(list((tmp_path / "out" / CACHE_FOLDER).iterdir())) == 3
+    assert len(cache_entries(tmp_path)) == 3
     (cards / "misc.yaml").unlink()
     build(cards, tmp_path / "out")
-    entries = list((tmp_path / "out" / CACHE_FOLDER).iterdir())
+    entries = cache_entries(tmp_path)
     assert len(entries) == 2
     assert not any(b"misc.yaml" in entry.read_bytes()[:400] for entry in entries)
+
+
+def test_decks_built_into_one_folder_keep_their_own_entries(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURES / "decks" / "history" / "cards", other)
+    assert run(str(cards)).code == 0
+    assert run(str(other)).code == 0  # into the same folder, dist/, beside the first deck's package
+    everyone = sorted((tmp_path / "dist" / CACHE_FOLDER).rglob("*.entry"))
+    assert [entry.parent.name for entry in everyone] == ["every-kind"] * 3 + ["history"] * 2
+    # The first deck's rebuild still comes from its entries: a rewritten one is what it uses.
+    (talks,) = [entry for entry in everyone if b"talks.yaml" in entry.read_bytes()[:400]
+                and entry.parent.name == "every-kind"]
+    talks.write_bytes(rewritten(talks.read_bytes(), b"Beijing", b"Pyongyang"))
+    assert run(str(cards)).code == 0
+    assert b"Pyongyang" in (tmp_path / "dist" / "every-kind.html").read_bytes()
+    assert sorted((tmp_path / "dist" / CACHE_FOLDER).rglob("*.entry")) == everyone
+
+
+def test_entries_of_an_earlier_layout_are_removed(tmp_path: Path) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    earlier = tmp_path / "out" / CACHE_FOLDER / "0123456789abcdef01234567.entry"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b'{"key":"0"}\n')
+    build(cards, tmp_path / "out")
+    assert not earlier.exists()
+    assert len(cache_entries(tmp_path)) == 3
 
 
 def test_workers_start_for_a_first_build_but_not_for_one_edit(tmp_path: Path,
