@@ -4,6 +4,12 @@ An id is derived once from the card's question, made unique in the deck,
 and then belongs to the card: later rewording never changes it, because the
 note's GUID (and so the learner's review history) hangs on it.
 
+Anki keeps the note of a card deleted from the YAML, and a new card given
+its id would take that note over, review history and all. No record of
+every id the deck ever had survives a fresh clone (the last build's manifest
+is in ``dist/``), so a derived id ends with a short code of the question's
+whole text: questions that begin alike get different ids by themselves.
+
 The write-back inserts one ``id:`` line per card and changes no other byte
 of the file: comments, blank lines, quoting, line ends and a byte-order mark
 stay as they were.
@@ -12,6 +18,7 @@ stay as they were.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 import unicodedata
 from collections.abc import Container
@@ -27,6 +34,7 @@ _STOP_WORDS = frozenset({
     "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its",
 })
 _MAX_WORDS = 5
+_CODE_LENGTH = 4  # hex digits: two questions alike in their first words share one in 65,536
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,13 @@ class IdInsertion:
 def assign_id(card: Card, taken: Container[str]) -> tuple[Card, IdInsertion]:
     """The card with a new id unique among ``taken``, and the insertion that records it."""
     assert card.id_slot is not None, "only a card without an id gets one"
-    new_id = unique_id(slug(card.prompt_text), taken)
+    new_id = unique_id(derived_id(card.prompt_text), taken)
     return card._replace(id=new_id), IdInsertion(card.file, new_id, card.id_slot)
+
+
+def derived_id(question: str) -> str:
+    """The question's first meaningful words, then a code of its whole text: ``city-hosted-talks-e09f``."""
+    return f"{slug(question)}-{hashlib.sha256(question.encode()).hexdigest()[:_CODE_LENGTH]}"
 
 
 def slug(text: str) -> str:

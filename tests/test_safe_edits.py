@@ -108,7 +108,7 @@ def test_edits_keep_notes_and_review_history(tmp_path: Path, collection: Collect
     moved_card = collection.get_note(note_ids["minister-china"]).cards()[0]
     assert collection.decks.name(moved_card.did) == "History::Alpha"  # Anki keeps a card's deck
     assert history_of(collection, reviewed) == before
-    added = collection.get_note(note_id_of(collection, "country-joined-trilateral-summit"))
+    added = collection.get_note(note_id_of(collection, "country-joined-trilateral-summit-f69a"))
     assert [(card.type, card.queue) for card in added.cards()] == [(0, 0)]
     # Anki never deletes on import: the removed card's note stays, and the plan's search finds it.
     assert note_id_of(collection, "talks-month") == note_ids["talks-month"]
@@ -183,7 +183,7 @@ def test_plan_lists_every_change(tmp_path: Path) -> None:
         f"plan for {target}: 1 added, 2 changed, 1 moved, 1 removed since the last build, "
         "3 unchanged",
         "added (1):",
-        f"  + country-joined-trilateral-summit  {cards.as_posix()}/beta.yaml:11",
+        f"  + country-joined-trilateral-summit-f69a  {cards.as_posix()}/beta.yaml:11",
         "changed (2):",
         "  ~ capital-china: Answer",
         "  ~ capital-korea: Question",
@@ -258,8 +258,8 @@ def test_id_write_back_inserts_only_id_lines(tmp_path: Path) -> None:
     original_lines, written_lines = original.splitlines(keepends=True), written.splitlines(keepends=True)
     inserted = [line for line in written_lines if line not in original_lines]
     assert [line.strip() for line in inserted] == [
-        b"id: city-hosted-talks", b"id: met-wang-yi-13-may", b"id: cho-said-ties-not-zero",
-        b"id: city-hosted-talks-again", b"id: wang-yis-name-script"]
+        b"id: city-hosted-talks-e09f", b"id: met-wang-yi-13-may-27f2", b"id: cho-said-ties-not-zero-5392",
+        b"id: city-hosted-talks-again-9efa", b"id: wang-yis-name-script-abf2"]
     assert b"".join(line for line in written_lines if line not in inserted) == original
     # A second build finds every id in place and changes nothing.
     second = run(str(cards))
@@ -273,14 +273,15 @@ def test_id_write_back_keeps_crlf_and_byte_order_mark(tmp_path: Path) -> None:
     (cards / "french.yaml").write_bytes(text.encode("utf-8"))
     assert run(str(cards)).code == 0
     assert (cards / "french.yaml").read_bytes() == (
-        "\ufeffcards:\r\n  - q: Où se trouve Pékin ?\r\n    id: ou-se-trouve-pekin\r\n"
+        "\ufeffcards:\r\n  - q: Où se trouve Pékin ?\r\n    id: ou-se-trouve-pekin-c17c\r\n"
         "    a: En Chine\r\n").encode("utf-8")
     # Line ends of old Macs, a lone CR: YAML reads them too, and the new line ends alike.
     (cards / "french.yaml").write_bytes(b"cards:\r  - q: Which sea lies west of Korea?\r"
                                         b"    a: The Yellow Sea\r")
     assert run(str(cards)).code == 0
     assert (cards / "french.yaml").read_bytes() == (
-        b"cards:\r  - q: Which sea lies west of Korea?\r    id: sea-lies-west-korea\r    a: The Yellow Sea\r")
+        b"cards:\r  - q: Which sea lies west of Korea?\r    id: sea-lies-west-korea-12f2\r"
+        b"    a: The Yellow Sea\r")
 
 
 def test_check_reports_missing_ids_without_writing(tmp_path: Path) -> None:
@@ -311,7 +312,7 @@ def test_ids_go_through_a_link_into_the_file_it_names(tmp_path: Path) -> None:
     assert (result.code, result.err) == (0, "")
     assert (cards / "talks.yaml").is_symlink()
     assert real.read_text(encoding="utf-8") == (
-        "cards:\n  - q: Which city hosted the talks?\n    id: city-hosted-talks\n    a: Beijing\n")
+        "cards:\n  - q: Which city hosted the talks?\n    id: city-hosted-talks-e09f\n    a: Beijing\n")
     # A second name for the same file would put every card in the deck twice: refused, by
     # --check as by a build.
     unchanged = "cards:\n  - q: Where did the ministers meet?\n    a: Beijing\n"
@@ -336,7 +337,7 @@ def test_reworded_question_keeps_its_generated_id(tmp_path: Path) -> None:
         encoding="utf-8")
     result = run(str(cards))
     assert result.out.endswith("; 0 added, 1 changed, 0 moved, 0 removed since the last build\n")
-    assert "    id: city-hosted-talks\n" in (cards / "mixed.yaml").read_text(encoding="utf-8")
+    assert "    id: city-hosted-talks-e09f\n" in (cards / "mixed.yaml").read_text(encoding="utf-8")
 
 
 def test_same_source_date_epoch_gives_identical_packages(
@@ -442,15 +443,45 @@ def test_manifest_with_an_impossible_time_is_ignored(tmp_path: Path) -> None:
 
 def test_new_id_never_reuses_a_removed_cards_id(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
-    assert run(str(cards)).code == 0
     beta = (cards / "beta.yaml").read_text(encoding="utf-8")
-    # talks-month is removed; a new card whose question would make the same id arrives.
-    beta = beta.replace("  - id: talks-month\n    q: In which month of 2024 did the talks take place?\n"
+    beta = beta.replace("id: talks-month\n", "id: talks-month-bba3\n")
+    (cards / "beta.yaml").write_text(beta, encoding="utf-8")
+    assert run(str(cards)).code == 0
+    # talks-month-bba3 is removed; a new card whose question makes that very id arrives.
+    beta = beta.replace("  - id: talks-month-bba3\n    q: In which month of 2024 did the talks take place?\n"
                         "    a: May\n", "  - q: Talks month?\n    a: May\n")
     (cards / "beta.yaml").write_text(beta, encoding="utf-8")
     result = run(str(cards))
     assert result.code == 0
-    assert "    id: talks-month-2\n" in (cards / "beta.yaml").read_text(encoding="utf-8")
+    assert "    id: talks-month-bba3-2\n" in (cards / "beta.yaml").read_text(encoding="utf-8")
+
+
+def test_a_new_card_never_takes_over_the_note_of_one_deleted_before(tmp_path: Path,
+                                                                     collection: Collection) -> None:
+    # Anki keeps a deleted card's note. With no record of the deck's earlier ids (a fresh clone
+    # has no dist/), only the new id itself can keep a new card off that note.
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    topic = cards / "gamma.yaml"
+    topic.write_text("cards:\n  - q: Which city hosted the talks between Cho and Wang?\n    a: Beijing\n",
+                     encoding="utf-8")
+    assert run(str(cards)).code == 0
+    old_id = topic.read_text(encoding="utf-8").split("id: ")[1].split("\n")[0]
+    import_package(collection, package)
+    reviewed = review(collection, old_id)
+    before = history_of(collection, [reviewed])
+    topic.write_text("cards:\n  - q: Which city hosted the talks between Cho and Wang's deputies?\n"
+                     "    a: Seoul\n", encoding="utf-8")
+    shutil.rmtree(tmp_path / "dist")
+    assert run(str(cards)).code == 0
+    new_id = topic.read_text(encoding="utf-8").split("id: ")[1].split("\n")[0]
+    assert (old_id, new_id) == ("city-hosted-talks-between-cho-d12a", "city-hosted-talks-between-cho-156d")
+    log = import_package(collection, package)
+    assert [collection.get_note(note.id.nid)["Question"] for note in log.new] == [
+        "Which city hosted the talks between Cho and Wang's deputies?"]
+    assert collection.get_note(note_id_of(collection, old_id))["Question"] == (
+        "Which city hosted the talks between Cho and Wang?")
+    assert history_of(collection, [reviewed]) == before
 
 
 def test_ids_go_only_into_a_file_as_it_was_read(tmp_path: Path) -> None:
@@ -472,7 +503,7 @@ def test_ids_go_only_into_a_file_as_it_was_read(tmp_path: Path) -> None:
     staging.commit()
     assert (cards / "topic.yaml").read_bytes() == edited
     written = insert_ids(source, [insertion])
-    assert b"id: city-hosted-talks" in written
+    assert b"id: city-hosted-talks-e09f" in written
     (cards / "topic.yaml").write_bytes(written)
     assert _stage_id_insertions(staging, [insertion], {"cards/topic.yaml": source}, "cards", cards) == ([], 0)
     staging.commit()
