@@ -53,7 +53,7 @@ class _ArgumentParser(argparse.ArgumentParser):
 def _parser() -> _ArgumentParser:
     parser = _ArgumentParser(prog="build.py", description=_DESCRIPTION, epilog=_EPILOG,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cards", nargs="?", default="cards", help="the folder of YAML cards")
+    parser.add_argument("cards", nargs="?", default="cards", metavar="CARDS", help="the folder of YAML cards")
     parser.add_argument("--out", metavar="PATH", help="where to write the .apkg file")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",

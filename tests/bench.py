@@ -183,8 +183,10 @@ def report(all_results: dict[int, dict[str, tuple[float, float]]]) -> None:
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size, results in all_results.items():
         build, naive_, floor_, rebuild = (results[key] for key in ("build", "naive", "floor", "rebuild"))
+        versus_naive = (f"{naive_[0] / build[0]:.1f}× faster" if naive_[0] >= build[0]
+                        else f"{build[0] / naive_[0]:.1f}× slower")
         print(f"| {size:,} | {build[0]:.2f} s | {naive_[0]:.2f} s | {floor_[0]:.2f} s "
-              f"| {naive_[0] / build[0]:.1f}× faster | {build[0] / floor_[0]:.2f}× floor "
+              f"| {versus_naive} | {build[0] / floor_[0]:.2f}× floor "
               f"| {rebuild[0]:.2f} s | {rebuild[0] / build[0]:.0%} "
               f"| {build[1]:.0f} / {naive_[1]:.0f} / {floor_[1]:.0f} |")
 
