@@ -155,6 +155,16 @@ def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:
     if "id" in values.text and not ID_PATTERN.match(deck_id):
         line, column = values.positions["id"]
         problems.append(Problem(path, line, column, "error", _bad_id_message(deck_id)))
+    elif "__" in deck_id:
+        # A note's GUID hashes "<deck id>__<card id>" (genanki.guid_for): with "__" in the deck id one
+        # string has two readings, "lang__es" + "ser" and "lang" + "es__ser". (Card ids cannot start
+        # with "_", so a deck id ending in one is safe.) A warning, not an error: a deck already
+        # imported keeps its notes only under its id.
+        line, column = values.positions["id"]
+        problems.append(Problem(path, line, column, "warning",
+                                f"deck id '{deck_id}' has '__': each note's identity joins the deck id and "
+                                "the card id with '__', so a card of another deck could take one of this "
+                                "deck's notes; change the id before the deck's first import"))
     lint = _lint_config(values.mappings.get("lint"), path, problems)
     if any(problem.level == "error" for problem in problems):
         return None, problems
