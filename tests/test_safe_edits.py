@@ -150,6 +150,33 @@ def test_a_kind_change_done_as_the_warning_says_keeps_the_history(
     assert history_of(collection, reviewed) == before
 
 
+def test_a_note_changed_in_anki_after_the_build_takes_the_edit_from_the_next_build(
+        tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As the README says: Anki skips a note changed since the package was built (marked, here),
+    # and the edit arrives with a build made after that change; Anki's tags go with it.
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
+    assert run(str(cards)).code == 0
+    import_package(collection, package)
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    (cards / "alpha.yaml").write_text(alpha.replace("a: Beijing", "a: Beijing (北京)"), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558401")
+    assert run(str(cards)).code == 0
+    note = collection.get_note(note_id_of(collection, "capital-china"))
+    note.add_tag("marked")
+    collection.update_note(note)  # which stamps the note with the time now
+    skipped = import_package(collection, package)
+    assert (len(skipped.updated), len(skipped.duplicate)) == (6, 1)
+    assert collection.get_note(note.id)["Answer"] == "Beijing"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(time.time()) + 60))  # a build a minute later
+    assert run(str(cards)).code == 0
+    applied = import_package(collection, package)
+    assert (len(applied.updated), len(applied.duplicate)) == (7, 0)
+    assert collection.get_note(note.id)["Answer"] == "Beijing (北京)"
+    assert "marked" not in collection.get_note(note.id).tags
+
+
 def test_a_changed_card_id_is_told(tmp_path: Path) -> None:
     # The same text under a new id is a new note to Anki: its review history stays behind.
     cards = copy_deck("history", tmp_path)
