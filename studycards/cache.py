@@ -75,7 +75,8 @@ def cache_folder(package: Path) -> Path:
     Each package has a folder of its own: decks built into the same folder would
     otherwise remove each other's entries (``prune``) and read every file again.
     """
-    return package.parent / CACHE_FOLDER / package.stem
+    # The whole file name: a stem can be "." (``..apkg``), which would name the cache folder itself.
+    return package.parent / CACHE_FOLDER / package.name
 
 
 class FileCache:
@@ -123,15 +124,16 @@ class FileCache:
     def prune(self, displays: list[str]) -> None:
         """Remove the entries of card files that are gone (renamed or deleted), and any older kind."""
         keep = {self._path(display).name for display in displays}
-        with contextlib.suppress(OSError):  # no cache folder: nothing to remove
-            gone = [entry for entry in self.folder.iterdir() if entry.name not in keep]
-            # Earlier versions of the program kept every package's entries in the cache folder itself.
-            gone += self.folder.parent.glob(f"*{_SUFFIX}")
-            for entry in gone:
-                # Not another build's entry being written (a temporary file).
-                if not entry.name.startswith(".studycards-"):
-                    with contextlib.suppress(OSError):
-                        entry.unlink()
+        gone: list[Path] = []
+        with contextlib.suppress(OSError):  # no folder (nothing was cached): nothing to remove
+            gone += [entry for entry in self.folder.iterdir() if entry.name not in keep]
+        # Earlier versions of the program kept every package's entries in the cache folder itself.
+        gone += self.folder.parent.glob(f"*{_SUFFIX}")
+        for entry in gone:
+            # Not another build's entry being written (a temporary file).
+            if not entry.name.startswith(".studycards-"):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
 
     def _path(self, display: str) -> Path:
         return self.folder / f"{hashlib.sha256(display.encode()).hexdigest()[:24]}{_SUFFIX}"

@@ -206,10 +206,10 @@ def test_decks_built_into_one_folder_keep_their_own_entries(tmp_path: Path) -> N
     assert run(str(cards)).code == 0
     assert run(str(other)).code == 0  # into the same folder, dist/, beside the first deck's package
     everyone = sorted((tmp_path / "dist" / CACHE_FOLDER).rglob("*.entry"))
-    assert [entry.parent.name for entry in everyone] == ["every-kind"] * 3 + ["history"] * 2
+    assert [entry.parent.name for entry in everyone] == ["every-kind.apkg"] * 3 + ["history.apkg"] * 2
     # The first deck's rebuild still comes from its entries: a rewritten one is what it uses.
     (talks,) = [entry for entry in everyone if b"talks.yaml" in entry.read_bytes()[:400]
-                and entry.parent.name == "every-kind"]
+                and entry.parent.name == "every-kind.apkg"]
     talks.write_bytes(rewritten(talks.read_bytes(), b"Beijing", b"Pyongyang"))
     assert run(str(cards)).code == 0
     assert b"Pyongyang" in (tmp_path / "dist" / "every-kind.html").read_bytes()
@@ -224,6 +224,24 @@ def test_entries_of_an_earlier_layout_are_removed(tmp_path: Path) -> None:
     build(cards, tmp_path / "out")
     assert not earlier.exists()
     assert len(cache_entries(tmp_path)) == 3
+    # Also when the build caches nothing (a card without an id: its file is read again next time).
+    earlier.write_bytes(b'{"key":"0"}\n')
+    shutil.rmtree(cache_folder(tmp_path / "out" / "deck.apkg"))
+    (cards / "misc.yaml").write_text("cards:\n  - q: Which card has no id?\n    a: This one\n",
+                                     encoding="utf-8")
+    for other in ("people.yaml", "talks.yaml"):
+        (cards / other).unlink()
+    build(cards, tmp_path / "out")
+    assert not earlier.exists()
+    assert not cache_folder(tmp_path / "out" / "deck.apkg").exists()
+
+
+def test_a_package_named_like_a_folder_keeps_its_own_entries(tmp_path: Path) -> None:
+    # "..apkg" has the stem ".": the entries must not land in the cache folder itself.
+    cards = copy_deck("every-kind", tmp_path)
+    assert run(str(cards), "--out", str(tmp_path / "out" / "..apkg")).code == 0
+    assert run(str(cards), "--out", str(tmp_path / "out" / "other.apkg")).code == 0
+    assert len(list(cache_folder(tmp_path / "out" / "..apkg").iterdir())) == 3
 
 
 def test_workers_start_for_a_first_build_but_not_for_one_edit(tmp_path: Path,
