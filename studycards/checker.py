@@ -158,10 +158,10 @@ def check_deck_file(file: Path, path: str) -> tuple[Deck | None, list[Problem]]:
     elif "__" in deck_id:
         # A note's GUID hashes "<deck id>__<card id>" (genanki.guid_for): with "__" in the deck id one
         # string has two readings, "lang__es" + "ser" and "lang" + "es__ser". (Card ids cannot start
-        # with "_", so a deck id ending in one is safe.) A warning, not an error: a deck already
-        # imported keeps its notes only under its id.
+        # with "_", so a deck id ending in one is safe.) Not an error, nor a warning that --strict
+        # would make one: an imported deck keeps its notes only under its id, so it must build.
         line, column = values.positions["id"]
-        problems.append(Problem(path, line, column, "warning",
+        problems.append(Problem(path, line, column, "note",
                                 f"deck id '{deck_id}' has '__': each note's identity joins the deck id and "
                                 "the card id with '__', so a card of another deck could take one of this "
                                 "deck's notes; change the id before the deck's first import"))
