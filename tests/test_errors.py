@@ -70,6 +70,9 @@ def test_help_documents_exit_codes() -> None:
     assert result.code == 0
     printed = result.out
     assert "usage: build.py [-h]" in printed
+    # The folder has one name throughout, as the description calls it.
+    assert "[CARDS]\n" in printed and "\n  CARDS       the folder of YAML cards\n" in printed
+    assert "Compile the YAML cards in CARDS" in printed
     assert "1  problems in the cards" in printed
     assert "2  usage error" in printed
 
