@@ -90,9 +90,18 @@ CLOZE_OPENING = re.compile(r"\{\{c[0-9]+::")
 MAX_CLOZE_NUMBER = 65535  # Anki keeps a card's template number in 16 bits
 
 
+def cloze_number(digits: str) -> int:
+    """A deletion's number as Anki reads it ("c01" is card 1); any past the last it takes as one more.
+
+    (``int`` refuses text of over 4,300 digits, and a number that long is refused anyway.)
+    """
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= len(str(MAX_CLOZE_NUMBER)) else MAX_CLOZE_NUMBER + 1
+
+
 def cloze_numbers(text: str) -> list[int]:
     """The cards a cloze text makes, as Anki counts them: "c01" is card 1, "c0" makes none."""
-    return sorted({int(match.group(1)) for match in CLOZE_PATTERN.finditer(text)} - {0})
+    return sorted({cloze_number(match.group(1)) for match in CLOZE_PATTERN.finditer(text)} - {0})
 
 
 @dataclass(frozen=True)

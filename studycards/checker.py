@@ -31,6 +31,7 @@ from studycards.cards import (
     Key,
     Kind,
     LintConfig,
+    cloze_number,
     cloze_numbers,
 )
 from studycards.deckindex import DeckIndex
@@ -39,6 +40,7 @@ from studycards.problems import Problem
 from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
 
 DECK_FILE = "deck.yaml"
+_MAX_DIGITS = 9  # of a number setting: far more than any limit needs, and int() takes it
 _DECK_FILE_NAMES = ("deck.yaml", "deck.yml")  # in any case: the deck file's, misspelled or not
 CARD_FILE_SUFFIXES = (".yaml", ".yml")
 
@@ -377,8 +379,10 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
                                     "cloze deletions are numbered from c1; c0 makes no card"))
         elif text and cloze_numbers(text)[-1] > MAX_CLOZE_NUMBER:
             line, column = values.positions["cloze"]
+            written = next(match.group(1) for match in CLOZE_PATTERN.finditer(text)
+                           if cloze_number(match.group(1)) > MAX_CLOZE_NUMBER)
             problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion c{cloze_numbers(text)[-1]} is past the last number "
+                                    f"cloze deletion c{_shortened(written)} is past the last number "
                                     f"Anki takes: numbers go up to c{MAX_CLOZE_NUMBER}"))
         return kind
     _require(values, "q", node, path, problems)
@@ -496,11 +500,15 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
         problems.append(_wrong_type(path, value, f"'{name}' must be text"))
         return
     if spec.type == "number":
-        if value.value.isdigit() and value.value.isascii():
-            values.numbers[name] = int(value.value)
-        else:
+        if not (value.value.isdigit() and value.value.isascii()):
             problems.append(Problem(path, value.line, value.column, "error",
-                                    f"'{name}' must be a whole number, not '{value.value}'"))
+                                    f"'{name}' must be a whole number, not '{_shortened(value.value)}'"))
+        elif len(value.value) > _MAX_DIGITS:  # int() would refuse one of thousands
+            problems.append(Problem(path, value.line, value.column, "error",
+                                    f"'{name}' must have at most {_MAX_DIGITS} digits, "
+                                    f"not {len(value.value)}"))
+        else:
+            values.numbers[name] = int(value.value)
         return
     if spec.type == "flag":
         flag = _FLAG_VALUES.get(value.value)
@@ -589,3 +597,9 @@ def _wrong_type(path: str, node: Node, message: str) -> Problem:
 def _bad_id_message(value: str) -> str:
     return (f"id '{value}' may hold only letters, digits, '-', '_' and '.', "
             "and must start with a letter or digit")
+
+
+
+def _shortened(text: str, limit: int = 20) -> str:
+    """Text as a message quotes it: a very long one cut short."""
+    return text if len(text) <= limit else f"{text[:limit]}…"

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, LintConfig
+from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, LintConfig, cloze_number
 from studycards.deckindex import DeckIndex
 from studycards.problems import Problem
 
@@ -233,7 +233,7 @@ def too_many_deletions(card: Card, deck: Deck, config: LintConfig) -> Iterator[F
     """
     per_number: dict[int, int] = {}  # by number: Anki reads c01 as c1
     for match in CLOZE_PATTERN.finditer(card.cloze):
-        number = int(match.group(1))
+        number = cloze_number(match.group(1))
         per_number[number] = per_number.get(number, 0) + 1
     for number, count in sorted(per_number.items()):
         if count > config.max_deletions_per_card:

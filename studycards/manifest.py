@@ -261,10 +261,13 @@ def read_manifest(path: Path) -> Manifest | None:
         timestamp = header["timestamp"]
         if not isinstance(timestamp, (int, float)) or not 0 <= timestamp <= LATEST_TIMESTAMP:
             return None  # NaN and Infinity fail the comparison too
-        for entry_text_ in cards.values():
-            if not entry_text_.startswith("{"):
-                return None
-        return Manifest(str(header["deck"]), float(timestamp), dict(header["notetypes"]), cards)
+        # Edited by hand, a manifest may hold anything: what is used later must be of the right type.
+        if not all(isinstance(card_id, str) and entry.startswith("{") for card_id, entry in cards.items()):
+            return None
+        notetypes = header["notetypes"]
+        if not isinstance(notetypes, dict) or not all(isinstance(item, dict) for item in notetypes.values()):
+            return None
+        return Manifest(str(header["deck"]), float(timestamp), notetypes, cards)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

@@ -164,7 +164,7 @@ def sweep_stale(folder: Path) -> None:
     """Remove temporary files left in ``folder`` by builds that were killed."""
     for path in folder.glob(f"{_PREFIX}*"):
         pid = path.name[len(_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isascii() and pid.isdigit() and not _running(int(pid)):
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -172,7 +172,7 @@ def sweep_stale(folder: Path) -> None:
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # a number too large for a process id: none
         return False
     except PermissionError:
         return True  # someone else's live process

@@ -25,7 +25,7 @@ import re
 from pathlib import PurePosixPath
 from typing import TextIO
 
-from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, cloze_numbers
+from studycards.cards import CLOZE_PATTERN, Card, CardFacts, Deck, Kind, cloze_number, cloze_numbers
 from studycards.notetypes import STYLESHEET
 from studycards.render import MediaFile, RenderedNote
 
@@ -161,7 +161,7 @@ def cloze_side(text: str, number: int, back: bool) -> str:
     """Deletion ``number`` hidden (front) or marked (back); every other deletion shows its answer."""
     def replace(match: re.Match[str]) -> str:
         answer, hint = match.group(2), match.group(3)
-        if int(match.group(1)) != number:
+        if cloze_number(match.group(1)) != number:
             return answer
         shown = answer if back else f"[{hint or '...'}]"
         return f'<span class="cloze">{shown}</span>'

@@ -105,6 +105,10 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
      "2:3:12: error: cloze deletion c99999999999999999999 is past the last number Anki takes: numbers go "
      "up to c65535"),
+    # Longer than int() takes (4,300 digits): told, cut short.
+    ("cards:\n  - id: big\n    cloze: '{{c" + "1" * 5000 + "::Beijing}} hosted'\n",
+     "2:3:12: error: cloze deletion c" + "1" * 20 + "… is past the last number Anki takes: numbers go "
+     "up to c65535"),
     ("subdeck: 'Talks::::Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
      "2:1:10: error: subdeck 'Talks::::Seoul' has an empty level; Anki would call it 'blank'"),
     ("subdeck: 'Talks:: Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
@@ -233,6 +237,21 @@ def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yaml:3:9: error: a link may point only to an http(s) or "
                           "mailto address, not 'notes/article.txt'\n1 error; nothing was written\n")
+
+
+def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: Path) -> None:
+    # "c000…01" is card 1 to Anki, however many zeros; a setting of thousands of digits is refused.
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: More\nsource: S\nlint:\n  max-answer-words: " + "9" * 5000 + "\n",
+        "topic.yaml": "cards:\n  - id: c\n    cloze: '{{c" + "0" * 5000 + "1::Beijing}} hosted'\n",
+    })
+    result = run(str(cards))
+    assert result.err == (f"{cards.as_posix()}/deck.yaml:5:21: error: 'max-answer-words' must have at most "
+                          "9 digits, not 5000\n1 error; nothing was written\n")
+    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: S\n", encoding="utf-8")
+    result = run(str(cards))
+    assert (result.code, result.err) == (0, "")
+    assert result.out.endswith(": 1 note, 1 card, 0 subdecks; first build\n")
 
 
 def test_a_deck_id_that_could_share_note_identities_is_told(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from studycards import output
 from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
 from studycards.output import BuildError, Staging, replace_file
 from tests.bench import generate
-from tests.conftest import PROJECT, import_package, run
+from tests.conftest import PROJECT, copy_deck, import_package, run
 from tests.test_bad_input import without_permission_override
 
 EPOCH = "1715558400"
@@ -109,6 +109,20 @@ def test_two_builds_at_once(two_versions: tuple[Path, bytes, bytes, bytes, bytes
     # Both derive the same id; whichever build comes second finds it written.
     assert [stderr for _, stderr in results] == ["", ""]
     assert imports_cleanly(target.read_bytes(), tmp_path / "final") == 3001
+
+
+def test_stray_files_named_like_temporary_ones_do_not_stop_a_build(tmp_path: Path) -> None:
+    # The sweep reads a process id from each such name: one too large for a process, or in
+    # other digits than ASCII, is no build's.
+    cards = copy_deck("history", tmp_path)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    too_large, other_digits = dist / ".studycards-99999999999999999999-x.apkg", dist / ".studycards-²-x.apkg"
+    for stray in (too_large, other_digits):
+        stray.write_bytes(b"")
+    result = run(str(cards))
+    assert (result.code, result.err) == (0, "")
+    assert (too_large.exists(), other_digits.exists()) == (False, True)
 
 
 def test_unwritable_output_folder(tmp_path: Path) -> None:

@@ -430,6 +430,24 @@ def test_unreadable_manifest_is_ignored(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "dist")
 
 
+@pytest.mark.parametrize("damage", ["notetype", "card-id"])
+def test_a_manifest_edited_into_other_types_is_ignored(damage: str, tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    manifest = tmp_path / "dist" / "history.manifest.json"
+    text = manifest.read_text(encoding="utf-8")
+    if damage == "notetype":
+        data = json.loads(text)
+        data["notetypes"]["basic"] = 5
+        manifest.write_text(json.dumps(data), encoding="utf-8")
+    else:  # in the one-card-a-line layout, a card whose key is a number
+        manifest.write_text(text.replace('"capital-korea": ', "1: ", 1), encoding="utf-8")
+    for options in (["--plan"], []):
+        result = run(str(cards), *options)
+        assert (result.code, result.err) == (0, "")
+        assert "no earlier build" in result.out or result.out.endswith("; first build\n")
+
+
 def test_plan_reports_note_type_schema_change(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
@@ -446,7 +464,8 @@ def test_plan_reports_note_type_schema_change(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("value", ["1715558400000", "soon", "-1"])
+# "²" and Arabic-Indic digits pass str.isdigit(); int() refuses the one and reads the other.
+@pytest.mark.parametrize("value", ["1715558400000", "soon", "-1", "²", "١٧١٥٥٥٨٤٠٠", "9" * 5000])
 def test_source_date_epoch_out_of_range(value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     cards = copy_deck("history", tmp_path)
