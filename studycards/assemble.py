@@ -9,7 +9,10 @@ place, together with any ids written back into the YAML; otherwise they are
 removed and the previous outputs stay as they were.
 
 Cards without an id wait until every file has been read, so that the ids
-made for them cannot clash with an id that appears later in the deck.
+made for them cannot clash with an id that appears later in the deck. A build
+that makes ids then reads the deck again, from the files as they will be once
+the ids are written: its positions, card order and outputs are the next
+build's, and only the files that got ids are read twice.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Container
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -90,13 +93,13 @@ class Assembly:
 
 
 def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: bool) -> Assembly:
-    result = Assembly()
-    deck, files, result.problems = check_folder(folder, display)
+    base = Assembly()
+    deck, files, base.problems = check_folder(folder, display)
     if deck is None:
-        _check_without_deck(result, files, display, folder)
-        return result
-    result.deck = deck
-    result.target = target = out or folder.parent / "dist" / f"{deck.id}.apkg"
+        _check_without_deck(base, files, display, folder)
+        return base
+    base.deck = deck
+    base.target = target = out or folder.parent / "dist" / f"{deck.id}.apkg"
     if mode == "build":
         sweep_stale(folder)  # an id write-back of a killed build
     previous = read_manifest(manifest_path(target)) if mode != "check" else None
@@ -108,40 +111,27 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     if previous is not None and previous.deck_id != deck.id:
         # Every note's identity comes from the deck id: none of the last build's notes is
         # this build's, and nothing is to be compared with them.
-        result.problems.append(_deck_id_warning(deck, previous.deck_id, "to this package"))
-        result.earlier_deck_id, previous = previous.deck_id, None
+        base.problems.append(_deck_id_warning(deck, previous.deck_id, "to this package"))
+        base.earlier_deck_id, previous = previous.deck_id, None
     staging = Staging()
-    outputs: _Outputs | None = None
-    stack = contextlib.ExitStack()
+    readings: list[_Reading] = []
     try:
-        if mode == "build":
-            outputs = _Outputs(staging, target, deck, previous)
-            outputs.open()
         cache = FileCache(cache_folder(target), deck, staging if mode == "build" else None)
-        run = _Run(result, deck, previous, outputs,
-                   [manifest for manifest in beside if manifest.deck_id != deck.id])
-        stack.callback(run.index.close)
-        held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
-        sources: dict[str, bytes] = {}  # the files whose cards get ids, as they were read
-        for outcome in process_folder(files, display, deck, folder, cache):
-            result.problems += outcome.problems
-            run.add(outcome)
-            held += [(note, outcome.media) for note in outcome.held]
-            if outcome.held:
-                sources[outcome.display] = outcome.source
-        insertions = [run.add_without_id(note, media) for note, media in held]
-        if (renamed_from := run.earlier_build_of_this_deck()) is not None:
-            result.problems.append(_deck_id_warning(deck, renamed_from.deck_id,
-                                                    f"in {target.parent.as_posix()}"))
-            result.earlier_deck_id = renamed_from.deck_id
-        result.problems += run.finish_checks()
-        result.plan = run.plan.finish() if run.plan is not None else None
-        for card_id, twin in result.plan.renamed if result.plan is not None else ():
-            file, position = run.added_at[card_id]
-            result.problems.append(Problem(file, *position, "warning",
-                                           f"card '{card_id}' has the same text as '{twin}', whose id is "
-                                           "gone: Anki will add it as a new card, without the review "
-                                           f"history; give it back the id '{twin}' to keep it"))
+        timestamp = build_timestamp(previous.timestamp if previous else None) if mode == "build" else None
+        other_builds = [manifest for manifest in beside if manifest.deck_id != deck.id]
+        reader = _DeckReader(base, files, display, folder, cache, previous, other_builds, staging, timestamp)
+        first = reader.read({})
+        readings.append(first)
+        reading = first
+        if first.insertions and first.outputs is not None and not first.result.errors:
+            # The new ids go into the YAML: the deck is read again from the files as they will be,
+            # so that this build's positions, card order and outputs are those of the next build.
+            first.abandon()
+            reading = reader.read({file: insert_ids(first.sources[file], insertions)
+                                   for file, insertions in _by_file(first.insertions).items()})
+            readings.append(reading)
+            assert not reading.insertions, "every card of the files read again has an id"
+        result, outputs = reading.result, reading.outputs
         if outputs is not None and previous is not None and result.plan is not None and result.plan.changed \
                 and outputs.timestamp <= previous.timestamp:
             # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
@@ -154,7 +144,8 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         render_deck_source(deck, renderer, result.problems)
         if outputs is None or result.errors:
             return result
-        changed, result.ids_written = _stage_id_insertions(staging, insertions, sources, display, folder)
+        changed, result.ids_written = _stage_id_insertions(staging, first.insertions, first.sources, display,
+                                                           folder)
         result.problems += changed
         if result.errors or (strict and result.warnings):
             return result
@@ -165,10 +156,84 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     except OSError as error:  # a write to one of the outputs (disk full, say)
         raise BuildError(f"cannot write to {target.parent.as_posix()}: {error.strerror or error}") from None
     finally:
-        stack.close()
-        if outputs is not None:
-            outputs.close()
+        for opened in readings:
+            opened.close()
         staging.discard()
+
+
+@dataclass
+class _Reading:
+    """One reading of the card files: what it found, and the outputs it wrote (in a build)."""
+
+    result: Assembly
+    run: _Run
+    outputs: _Outputs | None
+    insertions: list[IdInsertion]  # the ids made for cards without one
+    sources: dict[str, bytes]  # the files whose cards got ids, as they were read
+
+    def abandon(self) -> None:
+        """Give up this reading's outputs: another reading takes their place."""
+        self.close()
+        if self.outputs is not None:
+            self.outputs.abandon()
+
+    def close(self) -> None:
+        self.run.index.close()
+        if self.outputs is not None:
+            self.outputs.close()
+
+
+@dataclass
+class _DeckReader:
+    """Reads the card files into the deck-wide checks and, in a build, the outputs."""
+
+    base: Assembly  # what was found before the card files: the deck's own problems
+    files: list[Path]
+    display: str
+    folder: Path
+    cache: FileCache
+    previous: Manifest | None
+    other_builds: list[Manifest]
+    staging: Staging
+    timestamp: float | None  # a build's; None when nothing is written
+
+    def read(self, contents: dict[str, bytes]) -> _Reading:
+        """Read every card file, or its bytes in ``contents`` (by display name) when given."""
+        result = replace(self.base, problems=list(self.base.problems))
+        deck = self.base.deck
+        assert deck is not None and result.target is not None, "a deck to read the cards of"
+        outputs = None
+        if self.timestamp is not None:
+            outputs = _Outputs(self.staging, result.target, deck, self.timestamp)
+        run = _Run(result, deck, self.previous, outputs, self.other_builds)
+        reading = _Reading(result, run, outputs, [], {})
+        try:
+            if outputs is not None:
+                outputs.open()
+            held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
+            for outcome in process_folder(self.files, self.display, deck, self.folder, self.cache, contents):
+                result.problems += outcome.problems
+                run.add(outcome)
+                held += [(note, outcome.media) for note in outcome.held]
+                if outcome.held:
+                    reading.sources[outcome.display] = outcome.source
+            reading.insertions = [run.add_without_id(note, media) for note, media in held]
+        except BaseException:
+            reading.close()
+            raise
+        if (renamed_from := run.earlier_build_of_this_deck()) is not None:
+            result.problems.append(_deck_id_warning(deck, renamed_from.deck_id,
+                                                    f"in {result.target.parent.as_posix()}"))
+            result.earlier_deck_id = renamed_from.deck_id
+        result.problems += run.finish_checks()
+        result.plan = run.plan.finish() if run.plan is not None else None
+        for card_id, twin in result.plan.renamed if result.plan is not None else ():
+            file, position = run.added_at[card_id]
+            result.problems.append(Problem(file, *position, "warning",
+                                           f"card '{card_id}' has the same text as '{twin}', whose id is "
+                                           "gone: Anki will add it as a new card, without the review "
+                                           f"history; give it back the id '{twin}' to keep it"))
+        return reading
 
 
 def _deck_id_warning(deck: Deck, earlier_id: str, where: str) -> Problem:
@@ -299,13 +364,14 @@ class _Taken:
 class _Outputs:
     """The package, manifest and quiz page of a build, each a temporary file until committed."""
 
-    def __init__(self, staging: Staging, target: Path, deck: Deck, previous: Manifest | None) -> None:
+    def __init__(self, staging: Staging, target: Path, deck: Deck, timestamp: float) -> None:
         self.staging = staging
         self.target = target
         self.deck = deck
-        self.timestamp = build_timestamp(previous.timestamp if previous else None)
+        self.timestamp = timestamp
         self.media: dict[str, MediaFile] = {}
         self._files: list[TextIO] = []
+        self._staged: list[Path] = []
         self.package: PackageWriter | None = None
 
     def open(self) -> None:
@@ -336,6 +402,12 @@ class _Outputs:
             except OSError as error:
                 raise BuildError(f"cannot write {file.name}: {error.strerror}") from None
 
+    def abandon(self) -> None:
+        """Close and take back every output started: none of them will land."""
+        self.close()
+        for path in self._staged:
+            self.staging.unstage(path)
+
     def close(self) -> None:
         """Release every file, finished or not (closing twice is harmless)."""
         if self.package is not None:
@@ -346,7 +418,9 @@ class _Outputs:
 
     def _open(self, target: Path, rank: int = 0) -> TextIO:
         try:
-            stream = self.staging.stage(target, rank).open("w", encoding="utf-8", newline="")
+            staged = self.staging.stage(target, rank)
+            self._staged.append(staged)
+            stream = staged.open("w", encoding="utf-8", newline="")
         except OSError as error:
             raise BuildError(f"cannot write {target}: {error.strerror}") from None
         self._files.append(stream)
@@ -363,12 +437,9 @@ def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], source
     same ids first: then there is nothing left to write. Returns the errors and the
     number of ids staged.
     """
-    by_file: dict[str, list[IdInsertion]] = {}
-    for insertion in insertions:
-        by_file.setdefault(insertion.file, []).append(insertion)
     changed = []
     written = 0
-    for file_display, file_insertions in by_file.items():
+    for file_display, file_insertions in _by_file(insertions).items():
         # A card file may be a link to a file elsewhere in the cards folder: the ids go into
         # that file, and the link stays a link. (Two names for one file are refused earlier.)
         path = Path(os.path.realpath(folder / file_display[len(display) + 1:]))
@@ -389,3 +460,10 @@ def _stage_id_insertions(staging: Staging, insertions: list[IdInsertion], source
             raise BuildError(f"cannot write {path}: {error.strerror}") from None
         written += len(file_insertions)
     return changed, written
+
+
+def _by_file(insertions: list[IdInsertion]) -> dict[str, list[IdInsertion]]:
+    by_file: dict[str, list[IdInsertion]] = {}
+    for insertion in insertions:
+        by_file.setdefault(insertion.file, []).append(insertion)
+    return by_file

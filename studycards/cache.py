@@ -86,10 +86,13 @@ class FileCache:
         # a read-only run (--check) has no staging: it reads the cache and writes nothing.
         self.staging = staging
         self.key = cache_key(deck)
+        # The entries this run staged: a build that reads the deck twice (see ``assemble``) finds
+        # them before they land.
+        self._staged: dict[str, Path] = {}
 
     def get(self, display: str, digest: str) -> FileOutcome | None:
         try:
-            data = self._path(display).read_bytes()
+            data = self._staged.get(display, self._path(display)).read_bytes()
         except OSError:
             return None
         return outcome_from_entry(data, self.key, display, digest)
@@ -105,7 +108,9 @@ class FileCache:
         if target.exists() and not target.is_file():
             return  # a folder in its place: it could not be renamed over at the commit
         with contextlib.suppress(OSError, BuildError):
-            self.staging.stage(target).write_bytes(data)
+            staged = self.staging.stage(target)
+            staged.write_bytes(data)
+            self._staged[display] = staged
 
     def made_by_this_program(self) -> bool:
         """Whether the cache holds an entry of this program and deck: if not, every file needs work.

@@ -67,6 +67,11 @@ class Staging:
         self._scratch.append(Path(name))
         return Path(name)
 
+    def unstage(self, path: Path) -> None:
+        """Take back a file from ``stage``: it will not land, and goes with the scratch files."""
+        self._staged = [staged for staged in self._staged if staged[1] != path]
+        self._scratch.append(path)
+
     def commit(self) -> None:
         """Rename every staged file over its target: by rank, then in the order staged.
 

@@ -138,12 +138,13 @@ def _process_file_in_worker(job: FileJob, deck: Deck, cards_folder: Path,
     return entry_bytes(outcome, key) if key is not None and outcome.cacheable else outcome
 
 
-def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Path,
-                   cache: FileCache | None) -> Iterator[FileOutcome]:
+def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Path, cache: FileCache | None,
+                   contents: dict[str, bytes] | None = None) -> Iterator[FileOutcome]:
     """Each card file's outcome, in order: from the cache, or worked out (in parallel if large).
 
     Files are read as they are reached, and only a few outcomes wait at a time,
-    so memory does not grow with the deck.
+    so memory does not grow with the deck. ``contents`` gives some files' bytes
+    (by display name) in place of what is on disk.
     """
     cores = os.cpu_count() or 1
     # Workers pay off for a lot of work: a first build, or the first after the program changed
@@ -159,7 +160,9 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
     pending: deque[tuple[FileOutcome | Future[FileOutcome | bytes], tuple[str, str] | None]] = deque()
     try:
         for file in files:
-            job = _read(file, f"{display}/{file.name}")
+            file_display = f"{display}/{file.name}"
+            given = contents.get(file_display) if contents else None
+            job = _read(file, file_display) if given is None else _job(file_display, given)
             unseen -= len(job.data) if isinstance(job, FileJob) else 0
             if isinstance(job, FileOutcome):
                 pending.append((job, None))
@@ -196,6 +199,10 @@ def _read(file: Path, display: str) -> FileJob | FileOutcome:
         data = file.read_bytes()
     except OSError as error:
         return FileOutcome(display, [Problem(display, 1, 1, "error", f"cannot read file: {error.strerror}")])
+    return _job(display, data)
+
+
+def _job(display: str, data: bytes) -> FileJob:
     return FileJob(display, data, hashlib.sha256(data).hexdigest())
 
 

@@ -224,11 +224,14 @@ def test_entries_of_an_earlier_layout_are_removed(tmp_path: Path) -> None:
     build(cards, tmp_path / "out")
     assert not earlier.exists()
     assert len(cache_entries(tmp_path)) == 3
-    # Also when the build caches nothing (a card without an id: its file is read again next time).
+    # Also when the build caches nothing (a file with media is read again each time: the media
+    # can change without it).
     earlier.write_bytes(b'{"key":"0"}\n')
     shutil.rmtree(cache_folder(tmp_path / "out" / "deck.apkg"))
-    (cards / "misc.yaml").write_text("cards:\n  - q: Which card has no id?\n    a: This one\n",
-                                     encoding="utf-8")
+    (cards / "media").mkdir()
+    shutil.copy(FIXTURES / "decks" / "rich" / "cards" / "media" / "map.png", cards / "media")
+    (cards / "misc.yaml").write_text("cards:\n  - id: m\n    q: 'Which map? ![Map](media/map.png)'\n"
+                                     "    a: This one\n", encoding="utf-8")
     for other in ("people.yaml", "talks.yaml"):
         (cards / other).unlink()
     build(cards, tmp_path / "out")

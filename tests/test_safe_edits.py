@@ -12,6 +12,7 @@ import pytest
 from anki.collection import Collection
 
 from studycards.assemble import _stage_id_insertions
+from studycards.cache import cache_folder
 from studycards.checker import check_card_nodes
 from studycards.ids import assign_id, insert_ids
 from studycards.output import Staging
@@ -292,6 +293,31 @@ def test_id_write_back_inserts_only_id_lines(tmp_path: Path) -> None:
     second = run(str(cards))
     assert second.out.endswith("; 0 added, 0 changed, 0 moved, 0 removed since the last build\n")
     assert (cards / "mixed.yaml").read_bytes() == expected
+
+
+def test_a_build_that_writes_ids_reports_and_builds_the_files_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Positions below a new id line are those of the file as written, the card stays in its
+    # place, and the next build, with nothing changed, writes the very same outputs.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
+    cards = copy_deck("history", tmp_path)
+    (cards / "gamma.yaml").write_text("cards:\n  - q: Which city hosted the talks?\n    a: Beijing\n"
+                                      "  - id: yn\n    q: Did the talks happen in Beijing?\n    a: 'Yes'\n",
+                                      encoding="utf-8")
+    first = run(str(cards))
+    assert first.err == (f"{cards.as_posix()}/gamma.yaml:6:8: warning: yes/no question; ask for the fact "
+                         "itself so the answer is not a coin toss (yes-no-question)\n")
+    assert first.out.endswith("; first build; 1 new id written\n")
+    dist = tmp_path / "dist"
+    assert len(list(cache_folder(dist / "history.apkg").iterdir())) == 3  # the file written too
+    written = {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()}
+    quiz = written["history.html"].decode()
+    assert quiz.index('"city-hosted-talks-e09f"') < quiz.index('"yn"')  # in the file's order
+    assert 'gamma.yaml","line":2,' in quiz and 'gamma.yaml","line":5,' in quiz  # "- id: yn" moved down
+    second = run(str(cards))
+    assert (second.err, second.out) == (first.err, first.out.replace(
+        "first build; 1 new id written", "0 added, 0 changed, 0 moved, 0 removed since the last build"))
+    assert {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()} == written
 
 
 def test_id_write_back_keeps_crlf_and_byte_order_mark(tmp_path: Path) -> None:
