@@ -34,6 +34,7 @@ _STOP_WORDS = frozenset({
     "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its",
 })
 _MAX_WORDS = 5
+_MAX_SLUG = 40  # characters: a word of thousands would otherwise make an id no one can read
 _CODE_LENGTH = 4  # hex digits: two questions alike in their first words share one in 65,536
 
 
@@ -62,7 +63,7 @@ def slug(text: str) -> str:
     text = text.replace("'", "").replace("\u2019", "")  # "Wang Yi's" -> "wang-yis"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     words = [word for word in _WORD.findall(ascii_text) if word not in _STOP_WORDS]
-    return "-".join(words[:_MAX_WORDS]) or "card"
+    return "-".join(words[:_MAX_WORDS])[:_MAX_SLUG].rstrip("-") or "card"
 
 
 def unique_id(base: str, taken: Container[str]) -> str:

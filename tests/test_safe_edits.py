@@ -14,7 +14,7 @@ from anki.collection import Collection
 from studycards.assemble import _stage_id_insertions
 from studycards.cache import cache_folder
 from studycards.checker import check_card_nodes
-from studycards.ids import assign_id, insert_ids
+from studycards.ids import assign_id, derived_id, insert_ids
 from studycards.output import Staging
 from studycards.problems import Problem
 from studycards.reader import read_text
@@ -318,6 +318,11 @@ def test_a_build_that_writes_ids_reports_and_builds_the_files_as_written(
     assert (second.err, second.out) == (first.err, first.out.replace(
         "first build; 1 new id written", "0 added, 0 changed, 0 moved, 0 removed since the last build"))
     assert {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()} == written
+
+
+def test_a_derived_id_stays_short_however_long_the_question() -> None:
+    assert derived_id("Which " + "x" * 90_000 + "?") == "x" * 40 + "-0f28"
+    assert derived_id("Which treaty did the " + "a" * 30 + " sign?") == "treaty-" + "a" * 30 + "-si-ce00"
 
 
 def test_id_write_back_keeps_crlf_and_byte_order_mark(tmp_path: Path) -> None:
