@@ -122,26 +122,20 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         reader = _DeckReader(base, files, display, folder, cache, previous, other_builds, staging, timestamp)
         first = reader.read({})
         readings.append(first)
-        reading = first
-        if first.insertions and first.outputs is not None and not first.result.errors:
+        description, media = _finish_checks(first, folder, previous, timestamp)
+        result, reading = first.result, first
+        writes = timestamp is not None and not result.errors and not (strict and result.warnings)
+        if first.insertions and writes:
             # The new ids go into the YAML: the deck is read again from the files as they will be,
             # so that this build's positions, card order and outputs are those of the next build.
-            first.abandon()
+            # (A build that stops before writing, above, reports the files as they are.)
             reading = reader.read({file: insert_ids(first.sources[file], insertions)
                                    for file, insertions in _by_file(first.insertions).items()})
             readings.append(reading)
-            assert not reading.insertions, "every card of the files read again has an id"
-        result, outputs = reading.result, reading.outputs
-        if outputs is not None and previous is not None and result.plan is not None and result.plan.changed \
-                and outputs.timestamp <= previous.timestamp:
-            # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
-            result.notices.append(
-                f"SOURCE_DATE_EPOCH ({int(outputs.timestamp)}) is not later than the last build's time "
-                f"({int(previous.timestamp)}): Anki will take the changed cards ({len(result.plan.changed)}) "
-                "for ones it has and skip them; set a later time")
-        renderer = Renderer(MediaCollector(folder))
-        description = render_description(deck, renderer, result.problems)
-        render_deck_source(deck, renderer, result.problems)
+            description, media = _finish_checks(reading, folder, previous, timestamp)
+            result = reading.result
+            result.problems += _changed_between(first, reading)
+        outputs = reading.outputs
         if outputs is None or result.errors:
             return result
         changed, result.ids_written = _stage_id_insertions(staging, first.insertions, first.sources, display,
@@ -149,7 +143,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         result.problems += changed
         if result.errors or (strict and result.warnings):
             return result
-        outputs.finish(description, renderer.media.files)
+        outputs.finish(description, media)
         staging.commit()
         cache.prune([f"{display}/{file.name}" for file in files])
         return result
@@ -161,21 +155,49 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         staging.discard()
 
 
+def _finish_checks(reading: _Reading, folder: Path, previous: Manifest | None,
+                   timestamp: float | None) -> tuple[str, dict[str, MediaFile]]:
+    """The checks after the card files: the build's time, the deck's description and default source.
+
+    Returns the description's HTML and the media it names.
+    """
+    result, deck = reading.result, reading.run.deck
+    if timestamp is not None and previous is not None and result.plan is not None and result.plan.changed \
+            and timestamp <= previous.timestamp:
+        # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
+        result.notices.append(
+            f"SOURCE_DATE_EPOCH ({int(timestamp)}) is not later than the last build's time "
+            f"({int(previous.timestamp)}): Anki will take the changed cards ({len(result.plan.changed)}) "
+            "for ones it has and skip them; set a later time")
+    renderer = Renderer(MediaCollector(folder))
+    description = render_description(deck, renderer, result.problems)
+    render_deck_source(deck, renderer, result.problems)
+    return description, renderer.media.files
+
+
+def _changed_between(first: _Reading, second: _Reading) -> list[Problem]:
+    """The files that changed on disk between two readings: their cards may not match what was read."""
+    return [Problem(display, 1, 1, "error", "file changed during the build; build again")
+            for display, digest in second.digests.items()
+            if display not in first.sources and first.digests.get(display) != digest]
+
+
 @dataclass
 class _Reading:
     """One reading of the card files: what it found, and the outputs it wrote (in a build)."""
 
     result: Assembly
     run: _Run
-    outputs: _Outputs | None
-    insertions: list[IdInsertion]  # the ids made for cards without one
-    sources: dict[str, bytes]  # the files whose cards got ids, as they were read
+    outputs: _Outputs | None  # None when nothing is written, or when the ids made call for another reading
+    insertions: list[IdInsertion] = field(default_factory=list)  # the ids made for cards without one
+    sources: dict[str, bytes] = field(default_factory=dict)  # the files whose cards got ids, as read
+    digests: dict[str, str] = field(default_factory=dict)  # of each file read, by display name
 
-    def abandon(self) -> None:
-        """Give up this reading's outputs: another reading takes their place."""
-        self.close()
+    def abandon_outputs(self) -> None:
+        """Give up this reading's outputs: another reading will write them."""
         if self.outputs is not None:
             self.outputs.abandon()
+        self.outputs = self.run.outputs = None
 
     def close(self) -> None:
         self.run.index.close()
@@ -206,7 +228,7 @@ class _DeckReader:
         if self.timestamp is not None:
             outputs = _Outputs(self.staging, result.target, deck, self.timestamp)
         run = _Run(result, deck, self.previous, outputs, self.other_builds)
-        reading = _Reading(result, run, outputs, [], {})
+        reading = _Reading(result, run, outputs)
         try:
             if outputs is not None:
                 outputs.open()
@@ -214,9 +236,13 @@ class _DeckReader:
             for outcome in process_folder(self.files, self.display, deck, self.folder, self.cache, contents):
                 result.problems += outcome.problems
                 run.add(outcome)
+                reading.digests[outcome.display] = outcome.digest
                 held += [(note, outcome.media) for note in outcome.held]
                 if outcome.held:
                     reading.sources[outcome.display] = outcome.source
+                    # Ids will be written: a second reading, of the files as written, makes the
+                    # outputs (see ``assemble``), so this one stops making them.
+                    reading.abandon_outputs()
             reading.insertions = [run.add_without_id(note, media) for note, media in held]
         except BaseException:
             reading.close()
@@ -289,6 +315,7 @@ class _Run:
         # cards each holds under the same id and with the same text.
         self.other_builds = other_builds
         self.same_cards = [0] * len(other_builds)
+        self.builds = outputs is not None  # not --check or --plan (the outputs may be given up later)
 
     def add(self, outcome: FileOutcome, names_checked: bool = False) -> None:
         """The cards of one file that have ids: checked against the deck so far, then written.
@@ -335,7 +362,7 @@ class _Run:
         # Not the id of a card removed since the last build either: its note is still in
         # learners' collections, and a new card must not take over its history.
         card, insertion = assign_id(note.card, _Taken(self.index, self.previous))
-        if self.outputs is None:  # --check or --plan: the id is not written
+        if not self.builds:  # --check or --plan: the id is not written
             # A note, not a warning: a build with --strict writes the id as any build does.
             self.result.problems.append(Problem(card.file, card.line, card.column, "note",
                                                 "card has no id; a build will write one into this file"))

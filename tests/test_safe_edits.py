@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
+from studycards import assemble
 from studycards.assemble import _stage_id_insertions
 from studycards.cache import cache_folder
 from studycards.checker import check_card_nodes
@@ -318,6 +319,44 @@ def test_a_build_that_writes_ids_reports_and_builds_the_files_as_written(
     assert (second.err, second.out) == (first.err, first.out.replace(
         "first build; 1 new id written", "0 added, 0 changed, 0 moved, 0 removed since the last build"))
     assert {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()} == written
+
+
+def test_a_file_changed_between_the_two_readings_of_a_build_that_writes_ids(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another file gains a card without an id while the build runs: an error, nothing written.
+    cards = copy_deck("history", tmp_path)
+    (cards / "gamma.yaml").write_text("cards:\n  - q: Which city hosted the talks?\n    a: Beijing\n",
+                                      encoding="utf-8")
+    read = assemble._DeckReader.read
+
+    def read_then_edit(reader: assemble._DeckReader, contents: dict[str, bytes]) -> assemble._Reading:
+        reading = read(reader, contents)
+        if not contents:  # after the first reading
+            with (cards / "beta.yaml").open("a", encoding="utf-8") as beta:
+                beta.write("  - q: Which card came during the build?\n    a: This one\n")
+        return reading
+
+    monkeypatch.setattr(assemble._DeckReader, "read", read_then_edit)
+    before = {path.name: path.read_bytes() for path in cards.iterdir()}
+    result = run(str(cards))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (f"{cards.as_posix()}/beta.yaml:1:1: error: file changed during the build; build "
+                          "again\n1 error; nothing was written\n")
+    assert {path.name: path.read_bytes() for path in cards.iterdir()} == {
+        **before, "beta.yaml": (cards / "beta.yaml").read_bytes()}  # gamma.yaml has no id yet
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_build_that_writes_ids_but_stops_reports_the_files_as_they_are(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    (cards / "gamma.yaml").write_text("cards:\n  - q: Which city hosted the talks?\n    a: Beijing\n"
+                                      "  - id: yn\n    q: Did the talks happen in Beijing?\n    a: 'Yes'\n",
+                                      encoding="utf-8")
+    result = run(str(cards), "--strict")
+    assert result.err == (f"{cards.as_posix()}/gamma.yaml:5:8: warning: yes/no question; ask for the fact "
+                          "itself so the answer is not a coin toss (yes-no-question)\n"
+                          "0 errors, 1 warning; nothing was written\n")
+    assert "id:" not in (cards / "gamma.yaml").read_text(encoding="utf-8").split("- id: yn")[0]
 
 
 def test_a_derived_id_stays_short_however_long_the_question() -> None:
