@@ -503,12 +503,12 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
         if not (value.value.isdigit() and value.value.isascii()):
             problems.append(Problem(path, value.line, value.column, "error",
                                     f"'{name}' must be a whole number, not '{_shortened(value.value)}'"))
-        elif len(value.value) > _MAX_DIGITS:  # int() would refuse one of thousands
+        elif len(value.value.lstrip("0")) > _MAX_DIGITS:  # int() would refuse one of thousands
             problems.append(Problem(path, value.line, value.column, "error",
                                     f"'{name}' must have at most {_MAX_DIGITS} digits, "
                                     f"not {len(value.value)}"))
         else:
-            values.numbers[name] = int(value.value)
+            values.numbers[name] = int(value.value.lstrip("0") or "0")
         return
     if spec.type == "flag":
         flag = _FLAG_VALUES.get(value.value)

@@ -20,6 +20,7 @@ from studycards.output import BuildError
 from studycards.problems import Problem
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 
 _DESCRIPTION = """\
 Compile the YAML cards in CARDS (default: cards) into an Anki package,
@@ -33,6 +34,7 @@ exit codes:
      warnings with --strict, or the package could not be written;
      nothing is written then
   2  usage error
+  130  interrupted (Ctrl-C); nothing is written then
 """
 
 
@@ -95,6 +97,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         where = f"{error.filename}: " if error.filename else ""
         print(f"build.py: error: {where}{error.strerror or error}", file=err)
         return EXIT_PROBLEMS
+    except KeyboardInterrupt:  # the temporary files are gone; a commit under way was undone
+        print("build.py: interrupted; nothing was written", file=err)
+        return EXIT_INTERRUPTED
     except sqlite3.Error as error:  # the deck-wide checks' temporary database (a full disk, say)
         # SQLite picks its own folder: $SQLITE_TMPDIR, $TMPDIR, else /var/tmp, /usr/tmp or /tmp.
         print(f"build.py: error: a temporary database (in SQLite's temporary folder) failed: {error}",

@@ -62,8 +62,10 @@ def slug(text: str) -> str:
     text = CLOZE_PATTERN.sub(lambda match: match.group(2), text)
     text = text.replace("'", "").replace("\u2019", "")  # "Wang Yi's" -> "wang-yis"
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = [word for word in _WORD.findall(ascii_text) if word not in _STOP_WORDS]
-    return "-".join(words[:_MAX_WORDS])[:_MAX_SLUG].rstrip("-") or "card"
+    words = [word for word in _WORD.findall(ascii_text) if word not in _STOP_WORDS][:_MAX_WORDS]
+    while len(words) > 1 and len("-".join(words)) > _MAX_SLUG:
+        words.pop()  # whole words: a cut one reads as another
+    return "-".join(words)[:_MAX_SLUG] or "card"
 
 
 def unique_id(base: str, taken: Container[str]) -> str:

@@ -264,10 +264,12 @@ def read_manifest(path: Path) -> Manifest | None:
         # Edited by hand, a manifest may hold anything: what is used later must be of the right type.
         if not all(isinstance(card_id, str) and entry.startswith("{") for card_id, entry in cards.items()):
             return None
-        notetypes = header["notetypes"]
+        notetypes, deck_id = header["notetypes"], header["deck"]
+        if not isinstance(deck_id, str):
+            return None
         if not isinstance(notetypes, dict) or not all(isinstance(item, dict) for item in notetypes.values()):
             return None
-        return Manifest(str(header["deck"]), float(timestamp), notetypes, cards)
+        return Manifest(deck_id, float(timestamp), notetypes, cards)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

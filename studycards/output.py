@@ -169,7 +169,8 @@ def sweep_stale(folder: Path) -> None:
     """Remove temporary files left in ``folder`` by builds that were killed."""
     for path in folder.glob(f"{_PREFIX}*"):
         pid = path.name[len(_PREFIX):].split("-", 1)[0]
-        if pid.isascii() and pid.isdigit() and not _running(int(pid)):
+        # (Process 0 is none: os.kill(0, ...) would signal this build's own process group.)
+        if pid.isascii() and pid.isdigit() and (int(pid) == 0 or not _running(int(pid))):
             with contextlib.suppress(OSError):
                 path.unlink()
 

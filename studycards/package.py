@@ -58,7 +58,8 @@ def build_timestamp(previous: float | None) -> float:
         now = float(int(time.time()))
         return max(now, previous + 1) if previous is not None else now
     # ASCII digits only: isdigit() also takes "²" and other scripts' digits, which int() refuses or reads.
-    if not (value.isascii() and value.isdigit()) or len(value) > 12 or int(value) > LATEST_TIMESTAMP:
+    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > 12 \
+            or int(value.lstrip("0") or "0") > LATEST_TIMESTAMP:
         raise BuildError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970 "
                          f"(at most {LATEST_TIMESTAMP}), not '{value}'")
     return float(int(value))

@@ -248,7 +248,9 @@ def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: 
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yaml:5:21: error: 'max-answer-words' must have at most "
                           "9 digits, not 5000\n1 error; nothing was written\n")
-    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: S\n", encoding="utf-8")
+    # Leading zeros do not count.
+    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: S\nlint:\n  max-answer-words: "
+                                     + "0" * 20 + "12\n", encoding="utf-8")
     result = run(str(cards))
     assert (result.code, result.err) == (0, "")
     assert result.out.endswith(": 1 note, 1 card, 0 subdecks; first build\n")

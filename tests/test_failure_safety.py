@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
-from studycards import output
+from studycards import output, pipeline
 from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
 from studycards.output import BuildError, Staging, replace_file
 from tests.bench import generate
@@ -118,11 +118,12 @@ def test_stray_files_named_like_temporary_ones_do_not_stop_a_build(tmp_path: Pat
     dist = tmp_path / "dist"
     dist.mkdir()
     too_large, other_digits = dist / ".studycards-99999999999999999999-x.apkg", dist / ".studycards-²-x.apkg"
-    for stray in (too_large, other_digits):
+    zero = dist / ".studycards-0-x.apkg"  # os.kill(0, …) would reach this build's own process group
+    for stray in (too_large, other_digits, zero):
         stray.write_bytes(b"")
     result = run(str(cards))
     assert (result.code, result.err) == (0, "")
-    assert (too_large.exists(), other_digits.exists()) == (False, True)
+    assert (too_large.exists(), other_digits.exists(), zero.exists()) == (False, True, False)
 
 
 def test_unwritable_output_folder(tmp_path: Path) -> None:
@@ -297,6 +298,24 @@ def test_a_commit_interrupted_by_ctrl_c_puts_the_old_files_back(tmp_path: Path,
     assert (tmp_path / "deck.apkg").read_text() == "old package"
     assert (tmp_path / "deck.html").read_text() == "old quiz"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["deck.apkg", "deck.html"]
+
+
+def test_ctrl_c_is_one_line_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    dist = tmp_path / "dist"
+    before = {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()}
+    (cards / "alpha.yaml").write_text((cards / "alpha.yaml").read_text(encoding="utf-8")
+                                      .replace("Beijing", "Peking"), encoding="utf-8")
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "process_file", interrupted)
+    result = run(str(cards))
+    assert (result.code, result.out, result.err) == (130, "", "build.py: interrupted; nothing was written\n")
+    assert {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()} == before
+    assert not [path for path in tmp_path.rglob(".studycards-*") if path.is_file()]
 
 
 def test_a_target_with_a_long_name_is_replaced(tmp_path: Path) -> None:
