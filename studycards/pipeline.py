@@ -15,6 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
@@ -191,7 +194,22 @@ def _process_pool() -> Executor:
     # Imported here: a build that needs no workers (most rebuilds) need not load multiprocessing.
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=os.cpu_count())
+    return ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_start_worker, initargs=(os.getpid(),))
+
+
+def _start_worker(build_pid: int) -> None:
+    """In each worker process: leave Ctrl-C to the build, and end when the build ends, however it ends."""
+    # Ctrl-C reaches every process of the terminal's group: the build stops its workers itself,
+    # and a worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A build killed outright (SIGKILL) runs no clean-up, and its workers would wait for work forever.
+    threading.Thread(target=_exit_when_orphaned, args=(build_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(build_pid: int) -> None:
+    while os.getppid() == build_pid:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _read(file: Path, display: str) -> FileJob | FileOutcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -316,6 +318,62 @@ def test_ctrl_c_is_one_line_and_writes_nothing(tmp_path: Path, monkeypatch: pyte
     assert (result.code, result.out, result.err) == (130, "", "build.py: interrupted; nothing was written\n")
     assert {path.name: path.read_bytes() for path in dist.iterdir() if path.is_file()} == before
     assert not [path for path in tmp_path.rglob(".studycards-*") if path.is_file()]
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux: /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            if fields.get("PPid", "").strip() == str(pid):
+                found.append(int(status.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie has ended: it waits only to be reaped)."""
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "\tZ" not in state
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from /proc")
+@pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
+def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
+    build = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), str(cards)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert wait_until(lambda: len(children_of(build.pid)) >= 2), "no workers started"
+        workers = children_of(build.pid)
+        if stop == "ctrl-c":
+            os.killpg(build.pid, signal.SIGINT)  # as the terminal sends it: to every process of the group
+            _, err = build.communicate(timeout=30)
+            assert (build.returncode, err) == (130, "build.py: interrupted; nothing was written\n")
+        else:
+            build.kill()  # SIGKILL: the build runs no clean-up at all
+            build.communicate(timeout=30)
+        assert wait_until(lambda: not any(running(pid) for pid in workers)), \
+            f"workers left running after {stop}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
+        build.communicate()
+    assert not (tmp_path / "dist" / "bench.apkg").exists()
 
 
 def test_a_target_with_a_long_name_is_replaced(tmp_path: Path) -> None:
