@@ -12,7 +12,9 @@ Cards without an id wait until every file has been read, so that the ids
 made for them cannot clash with an id that appears later in the deck. A build
 that makes ids then reads the deck again, from the files as they will be once
 the ids are written: its positions, card order and outputs are the next
-build's, and only the files that got ids are read twice.
+build's. Only the files that got ids are parsed and rendered again; the rest
+come from the cache, their bytes read again so that a file changed meanwhile
+is caught.
 """
 
 from __future__ import annotations
@@ -114,16 +116,17 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         base.problems.append(_deck_id_warning(deck, previous.deck_id, "to this package"))
         base.earlier_deck_id, previous = previous.deck_id, None
     staging = Staging()
-    readings: list[_Reading] = []
+    readings: list[_Reading] = []  # each one made, to be closed however the run ends
     try:
         cache = FileCache(cache_folder(target), deck, staging if mode == "build" else None)
         timestamp = build_timestamp(previous.timestamp if previous else None) if mode == "build" else None
         other_builds = [manifest for manifest in beside if manifest.deck_id != deck.id]
-        reader = _DeckReader(base, files, display, folder, cache, previous, other_builds, staging, timestamp)
+        reader = _DeckReader(base, files, display, folder, cache, previous, other_builds, staging, timestamp,
+                             readings)
         first = reader.read({})
-        readings.append(first)
-        description, media = _finish_checks(first, folder, previous, timestamp)
         result, reading = first.result, first
+        _add_timestamp_notice(result, previous, timestamp)
+        description, media = _render_deck_texts(deck, folder, result.problems)
         writes = timestamp is not None and not result.errors and not (strict and result.warnings)
         if first.insertions and writes:
             # The new ids go into the YAML: the deck is read again from the files as they will be,
@@ -131,12 +134,14 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
             # (A build that stops before writing, above, reports the files as they are.)
             reading = reader.read({file: insert_ids(first.sources[file], insertions)
                                    for file, insertions in _by_file(first.insertions).items()})
-            readings.append(reading)
-            description, media = _finish_checks(reading, folder, previous, timestamp)
             result = reading.result
+            _add_timestamp_notice(result, previous, timestamp)
+            description, media = _render_deck_texts(deck, folder, result.problems)
             result.problems += _changed_between(first, reading)
+            if reading.insertions and not result.errors:
+                raise BuildError("a card still had no id once the ids were written; build again")
         outputs = reading.outputs
-        if outputs is None or result.errors:
+        if mode != "build" or outputs is None or result.errors:
             return result
         changed, result.ids_written = _stage_id_insertions(staging, first.insertions, first.sources, display,
                                                            folder)
@@ -147,7 +152,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         staging.commit()
         cache.prune([f"{display}/{file.name}" for file in files])
         return result
-    except OSError as error:  # a write to one of the outputs (disk full, say)
+    except OSError as error:  # the outputs are the only files written: a full disk, say
         raise BuildError(f"cannot write to {target.parent.as_posix()}: {error.strerror or error}") from None
     finally:
         for opened in readings:
@@ -155,13 +160,7 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         staging.discard()
 
 
-def _finish_checks(reading: _Reading, folder: Path, previous: Manifest | None,
-                   timestamp: float | None) -> tuple[str, dict[str, MediaFile]]:
-    """The checks after the card files: the build's time, the deck's description and default source.
-
-    Returns the description's HTML and the media it names.
-    """
-    result, deck = reading.result, reading.run.deck
+def _add_timestamp_notice(result: Assembly, previous: Manifest | None, timestamp: float | None) -> None:
     if timestamp is not None and previous is not None and result.plan is not None and result.plan.changed \
             and timestamp <= previous.timestamp:
         # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
@@ -169,14 +168,22 @@ def _finish_checks(reading: _Reading, folder: Path, previous: Manifest | None,
             f"SOURCE_DATE_EPOCH ({int(timestamp)}) is not later than the last build's time "
             f"({int(previous.timestamp)}): Anki will take the changed cards ({len(result.plan.changed)}) "
             "for ones it has and skip them; set a later time")
+
+
+def _render_deck_texts(deck: Deck, folder: Path, problems: list[Problem]) -> tuple[str, dict[str, MediaFile]]:
+    """The deck's description as HTML and the media it names; its default source checked too."""
     renderer = Renderer(MediaCollector(folder))
-    description = render_description(deck, renderer, result.problems)
-    render_deck_source(deck, renderer, result.problems)
+    description = render_description(deck, renderer, problems)
+    render_deck_source(deck, renderer, problems)
     return description, renderer.media.files
 
 
 def _changed_between(first: _Reading, second: _Reading) -> list[Problem]:
-    """The files that changed on disk between two readings: their cards may not match what was read."""
+    """The files that changed on disk between two readings: their cards may not match what was read.
+
+    The files that got ids are not among them: their bytes were given to the second reading, and
+    the write-back checks them against the disk (``_stage_id_insertions``).
+    """
     return [Problem(display, 1, 1, "error", "file changed during the build; build again")
             for display, digest in second.digests.items()
             if display not in first.sources and first.digests.get(display) != digest]
@@ -188,21 +195,25 @@ class _Reading:
 
     result: Assembly
     run: _Run
-    outputs: _Outputs | None  # None when nothing is written, or when the ids made call for another reading
     insertions: list[IdInsertion] = field(default_factory=list)  # the ids made for cards without one
     sources: dict[str, bytes] = field(default_factory=dict)  # the files whose cards got ids, as read
     digests: dict[str, str] = field(default_factory=dict)  # of each file read, by display name
 
+    @property
+    def outputs(self) -> _Outputs | None:
+        """None when nothing is written, or when the ids made call for another reading."""
+        return self.run.outputs
+
     def abandon_outputs(self) -> None:
         """Give up this reading's outputs: another reading will write them."""
-        if self.outputs is not None:
-            self.outputs.abandon()
-        self.outputs = self.run.outputs = None
+        if self.run.outputs is not None:
+            self.run.outputs.abandon()
+            self.run.outputs = None
 
     def close(self) -> None:
         self.run.index.close()
-        if self.outputs is not None:
-            self.outputs.close()
+        if self.run.outputs is not None:
+            self.run.outputs.close()
 
 
 @dataclass
@@ -218,22 +229,28 @@ class _DeckReader:
     other_builds: list[Manifest]
     staging: Staging
     timestamp: float | None  # a build's; None when nothing is written
+    opened: list[_Reading]  # every reading made, for the caller to close
 
     def read(self, contents: dict[str, bytes]) -> _Reading:
         """Read every card file, or its bytes in ``contents`` (by display name) when given."""
-        result = replace(self.base, problems=list(self.base.problems))
+        # A fresh result each time: nothing one reading finds may count in another's.
+        result = replace(self.base, problems=list(self.base.problems), subdecks=set(), places={},
+                         notices=list(self.base.notices))
         deck = self.base.deck
         assert deck is not None and result.target is not None, "a deck to read the cards of"
         outputs = None
         if self.timestamp is not None:
             outputs = _Outputs(self.staging, result.target, deck, self.timestamp)
         run = _Run(result, deck, self.previous, outputs, self.other_builds)
-        reading = _Reading(result, run, outputs)
-        try:
-            if outputs is not None:
-                outputs.open()
-            held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
-            for outcome in process_folder(self.files, self.display, deck, self.folder, self.cache, contents):
+        reading = _Reading(result, run)
+        self.opened.append(reading)
+        if outputs is not None:
+            outputs.open()
+        held: list[tuple[RenderedNote, dict[str, MediaFile]]] = []
+        # Closed at once, even on an error: the generator owns the worker processes.
+        with contextlib.closing(process_folder(self.files, self.display, deck, self.folder, self.cache,
+                                               contents)) as outcomes:
+            for outcome in outcomes:
                 result.problems += outcome.problems
                 run.add(outcome)
                 reading.digests[outcome.display] = outcome.digest
@@ -243,10 +260,7 @@ class _DeckReader:
                     # Ids will be written: a second reading, of the files as written, makes the
                     # outputs (see ``assemble``), so this one stops making them.
                     reading.abandon_outputs()
-            reading.insertions = [run.add_without_id(note, media) for note, media in held]
-        except BaseException:
-            reading.close()
-            raise
+        reading.insertions = [run.add_without_id(note, media) for note, media in held]
         if (renamed_from := run.earlier_build_of_this_deck()) is not None:
             result.problems.append(_deck_id_warning(deck, renamed_from.deck_id,
                                                     f"in {result.target.parent.as_posix()}"))
@@ -289,9 +303,10 @@ def _check_without_deck(result: Assembly, files: list[Path], display: str, folde
     index = DeckIndex()
     try:
         cross = CrossFileChecks(index)
-        for outcome in process_folder(files, display, stand_in, folder, cache=None):
-            result.problems += [problem for problem in outcome.problems if problem.level == "error"]
-            result.problems += cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held])
+        with contextlib.closing(process_folder(files, display, stand_in, folder, cache=None)) as outcomes:
+            for outcome in outcomes:
+                result.problems += [problem for problem in outcome.problems if problem.level == "error"]
+                result.problems += cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held])
         result.problems += cross.finish()
     finally:
         index.close()
@@ -315,7 +330,7 @@ class _Run:
         # cards each holds under the same id and with the same text.
         self.other_builds = other_builds
         self.same_cards = [0] * len(other_builds)
-        self.builds = outputs is not None  # not --check or --plan (the outputs may be given up later)
+        self.is_build = outputs is not None  # not --check or --plan (the outputs may be given up later)
 
     def add(self, outcome: FileOutcome, names_checked: bool = False) -> None:
         """The cards of one file that have ids: checked against the deck so far, then written.
@@ -353,8 +368,8 @@ class _Run:
             self.outputs.add(outcome)
 
     def earlier_build_of_this_deck(self) -> Manifest | None:
-        """The newest other build holding most of this deck's cards, as they are: this deck, once
-        under another id. (Another deck's cards may share ids, never their text.)"""
+        """The newest other build at least half of whose cards are this deck's, as they are: this
+        deck, once under another id. (Another deck's cards may share ids, never their text.)"""
         return next((build for build, same in zip(self.other_builds, self.same_cards, strict=True)
                      if 2 * same >= len(build.cards) > 0), None)
 
@@ -362,7 +377,7 @@ class _Run:
         # Not the id of a card removed since the last build either: its note is still in
         # learners' collections, and a new card must not take over its history.
         card, insertion = assign_id(note.card, _Taken(self.index, self.previous))
-        if not self.builds:  # --check or --plan: the id is not written
+        if not self.is_build:  # --check or --plan: the id is not written
             # A note, not a warning: a build with --strict writes the id as any build does.
             self.result.problems.append(Problem(card.file, card.line, card.column, "note",
                                                 "card has no id; a build will write one into this file"))
@@ -434,6 +449,8 @@ class _Outputs:
         self.close()
         for path in self._staged:
             self.staging.unstage(path)
+        if self.package is not None:  # the collection so far, as large as the deck: not kept till the end
+            self.database.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Release every file, finished or not (closing twice is harmless)."""

@@ -359,6 +359,23 @@ def test_a_build_that_writes_ids_but_stops_reports_the_files_as_they_are(tmp_pat
     assert "id:" not in (cards / "gamma.yaml").read_text(encoding="utf-8").split("- id: yn")[0]
 
 
+def test_a_build_that_writes_ids_tells_its_notices_once(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each reading of the deck counts its own findings: the second does not add to the first's.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    (cards / "alpha.yaml").write_text(alpha.replace("a: Beijing", "a: Peking")
+                                      + "  - q: Which card has no id?\n    a: This one\n", encoding="utf-8")
+    result = run(str(cards))
+    assert result.err == ("build.py: warning: SOURCE_DATE_EPOCH (1715558400) is not later than the last "
+                          "build's time (1715558400): Anki will take the changed cards (1) for ones it has "
+                          "and skip them; set a later time\n")
+    assert result.out.endswith("; 1 added, 1 changed, 0 moved, 0 removed since the last build; "
+                               "1 new id written\n")
+
+
 def test_a_derived_id_stays_short_however_long_the_question() -> None:
     assert derived_id("Which " + "x" * 90_000 + "?") == "x" * 40 + "-0f28"
     assert derived_id("Which treaty did the " + "a" * 30 + " sign?") == "treaty-" + "a" * 30 + "-ce00"
