@@ -107,10 +107,16 @@ class FileCache:
         target = self._path(display)
         if target.exists() and not target.is_file():
             return  # a folder in its place: it could not be renamed over at the commit
-        with contextlib.suppress(OSError, BuildError):
+        try:
             staged = self.staging.stage(target)
+        except (OSError, BuildError):
+            return
+        try:
             staged.write_bytes(data)
-            self._staged[display] = staged
+        except OSError:  # a full disk, say: the entry must not land cut short over a good one
+            self.staging.unstage(staged)
+            return
+        self._staged[display] = staged
 
     def made_by_this_program(self) -> bool:
         """Whether the cache holds an entry of this program and deck: if not, every file needs work.
@@ -118,6 +124,8 @@ class FileCache:
         One entry is enough to tell a rebuild (most files unchanged) from a first build or the
         first after the program changed; only its first bytes are read.
         """
+        if self._staged:  # a second reading of this build (see ``assemble``): its entries are staged
+            return True
         prefix = f'{{"key":"{self.key}"'.encode()
         with contextlib.suppress(OSError):
             entry = next(self.folder.glob(f"*{_SUFFIX}"), None)

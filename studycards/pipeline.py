@@ -19,8 +19,8 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Generator
+from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from studycards.cards import Card, CardFacts, Deck, Kind
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
 from studycards.manifest import card_entry, entry_text
+from studycards.output import BuildError
 from studycards.package import card_ords, note_guid, package_fields
 from studycards.problems import Problem
 from studycards.quiz import quiz_data, quiz_json
@@ -142,7 +143,7 @@ def _process_file_in_worker(job: FileJob, deck: Deck, cards_folder: Path,
 
 
 def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Path, cache: FileCache | None,
-                   contents: dict[str, bytes] | None = None) -> Iterator[FileOutcome]:
+                   contents: dict[str, bytes] | None = None) -> Generator[FileOutcome, None, None]:
     """Each card file's outcome, in order: from the cache, or worked out (in parallel if large).
 
     Files are read as they are reached, and only a few outcomes wait at a time,
@@ -175,7 +176,10 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
                 missed += len(job.data)
                 work_ahead = missed + (unseen if every_file_needs_work else 0)
                 if pool is None and cores > 1 and len(files) > 1 and work_ahead >= PARALLEL_MIN_BYTES:
-                    pool = _process_pool()
+                    try:
+                        pool = _process_pool()
+                    except (OSError, NotImplementedError):  # a system without them (no /dev/shm, say)
+                        cores = 1  # this process does all the work, as for a small deck
                 new = (job.display, job.digest)
                 if pool is not None:
                     pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key), new))
@@ -227,7 +231,10 @@ def _job(display: str, data: bytes) -> FileJob:
 def _finished(outcome: FileOutcome | Future[FileOutcome | bytes], new: tuple[str, str] | None,
               cache: FileCache | None) -> FileOutcome:
     """The outcome of a file; a new one (``new``: its display name and digest) is cached if it can be."""
-    result = outcome.result() if isinstance(outcome, Future) else outcome
+    try:
+        result = outcome.result() if isinstance(outcome, Future) else outcome
+    except BrokenExecutor:  # a worker process was killed: by the system running out of memory, say
+        raise BuildError("a worker process stopped before it finished its file; build again") from None
     if isinstance(result, bytes):  # a cache entry, from a worker
         assert new is not None and cache is not None, "workers send entries only when there is a cache"
         display, digest = new

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -263,6 +264,77 @@ def test_workers_start_for_a_first_build_but_not_for_one_edit(tmp_path: Path,
     warm = build(cards, tmp_path / "out")
     assert pools == [1]  # one edited file: worked out in the build's own process
     assert b"Which day" in warm["deck.html"] and b"Which day" not in cold["deck.html"]
+
+
+def test_a_build_that_writes_ids_starts_workers_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second reading (of the files as written) takes the rest from the entries just made.
+    cards = copy_deck("every-kind", tmp_path)
+    edited = cards / "misc.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "  - q: Which card has no id?\n    a: This one\n",
+                      encoding="utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", edited.stat().st_size + 50)
+    pools = []
+    start_pool = pipeline._process_pool
+    monkeypatch.setattr(pipeline, "_process_pool", lambda: pools.append(1) or start_pool())
+    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
+    assert (result.code, result.err) == (0, "")
+    assert result.out.endswith("; first build; 1 new id written\n")
+    assert pools == [1]
+
+
+def test_without_worker_processes_the_build_works_in_its_own(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Some systems cannot start them (no /dev/shm in a container, say).
+    cards = copy_deck("every-kind", tmp_path)
+    sequential = build(cards, tmp_path / "sequential")
+
+    def no_pool() -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "_process_pool", no_pool)
+    assert build(cards, tmp_path / "without") == sequential
+
+
+def test_a_worker_that_dies_is_one_line_and_writes_nothing(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    process_file = pipeline.process_file
+
+    def dies_on_talks(job: pipeline.FileJob, *args: object) -> pipeline.FileOutcome:
+        if job.display.endswith("talks.yaml"):
+            os._exit(9)  # as the system's out-of-memory killer would end it
+        return process_file(job, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "process_file", dies_on_talks)
+    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == ("build.py: error: a worker process stopped before it finished its file; "
+                          "build again\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_entry_cut_short_by_a_full_disk_does_not_replace_a_good_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = copy_deck("every-kind", tmp_path)
+    build(cards, tmp_path / "out")
+    before = {entry.name: entry.read_bytes() for entry in cache_entries(tmp_path)}
+    talks = cards / "talks.yaml"
+    talks.write_text(talks.read_text(encoding="utf-8").replace("Beijing", "Peking"), encoding="utf-8")
+    write_bytes = Path.write_bytes
+
+    def disk_full_in_the_cache(path: Path, data: bytes) -> int:  # type: ignore[override]
+        if CACHE_FOLDER in path.parts:
+            write_bytes(path, data[:len(data) // 2])
+            raise OSError(28, "No space left on device")
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full_in_the_cache)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 1))
+    result = run(str(cards), "--out", str(tmp_path / "out" / "deck.apkg"))
+    assert (result.code, result.err) == (0, "")
+    assert {entry.name: entry.read_bytes() for entry in cache_entries(tmp_path)} == before
 
 
 def test_the_cache_key_names_every_library_a_file_outcome_uses() -> None:
