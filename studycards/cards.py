@@ -74,7 +74,7 @@ CARD_KEYS: tuple[Key, ...] = (
 # A kind from its name in the YAML, a cache entry or the deck index; faster than Kind(name).
 KIND_BY_VALUE = {kind.value: kind for kind in Kind}
 
-# Keys that decide the kind, and those that cannot be combined with each.
+# Keys that decide the kind; no two may be given together.
 KIND_KEYS = ("cloze", "choices", "reverse", "typed")
 
 # Images and sounds live here, inside the cards folder.
@@ -155,7 +155,7 @@ class Card(NamedTuple):
     lint_ignore: tuple[str, ...] = ()
     # Position of each text key, so later steps can report at the right place.
     positions: Positions = ()
-    # Set when the YAML had no id and one was generated for it.
+    # Where the build writes the id it makes, when the YAML has none.
     id_slot: IdSlot | None = None
     # Where each tag is written, in the order of ``tags``: in the card, or in its file's tags.
     tag_positions: tuple[tuple[int, int], ...] = ()

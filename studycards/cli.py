@@ -1,7 +1,7 @@
 """The command line: its options, and the report of what a run found and did.
 
 Exit codes: 0 success, 1 problems in the cards (or the build could not be
-written), 2 a usage error.
+written), 2 a usage error, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

@@ -48,10 +48,11 @@ def note_guid(deck_id: str, card_id: str) -> str:
 
 
 def build_timestamp(previous: float | None) -> float:
-    """``SOURCE_DATE_EPOCH`` if set, else now, but always after the previous build.
+    """``SOURCE_DATE_EPOCH`` as given, if set; else now, but always after the previous build.
 
     Anki applies an update only when the package is newer than its copy, so a
     rebuild within the same second as the last one must still count as newer.
+    (A fixed time that is not later is told: see ``assemble``.)
     """
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not value:
