@@ -412,7 +412,7 @@ class _Outputs:
         self.deck = deck
         self.timestamp = timestamp
         self.media: dict[str, MediaFile] = {}
-        self._files: list[TextIO] = []
+        self._files: list[tuple[TextIO, Path]] = []  # each output open for writing, and its target
         self._staged: list[Path] = []
         self.package: PackageWriter | None = None
 
@@ -438,11 +438,11 @@ class _Outputs:
         write_zip(self.staging.stage(self.target), self.database, self.media, self.timestamp)
         self.manifest.finish()
         self.quiz.finish(description, description_media)
-        for file in self._files:
+        for file, target in self._files:
             try:
                 file.close()
-            except OSError as error:
-                raise BuildError(f"cannot write {file.name}: {error.strerror}") from None
+            except OSError as error:  # the last of the text reaches the disk: a full disk, say
+                raise BuildError(f"cannot write {target.as_posix()}: {error.strerror or error}") from None
 
     def abandon(self) -> None:
         """Close and take back every output started: none of them will land."""
@@ -456,7 +456,7 @@ class _Outputs:
         """Release every file, finished or not (closing twice is harmless)."""
         if self.package is not None:
             self.package.close()
-        for file in self._files:
+        for file, _ in self._files:
             with contextlib.suppress(OSError):  # an unfinished output that is about to be removed
                 file.close()
 
@@ -466,8 +466,8 @@ class _Outputs:
             self._staged.append(staged)
             stream = staged.open("w", encoding="utf-8", newline="")
         except OSError as error:
-            raise BuildError(f"cannot write {target}: {error.strerror}") from None
-        self._files.append(stream)
+            raise BuildError(f"cannot write {target.as_posix()}: {error.strerror or error}") from None
+        self._files.append((stream, target))
         return stream
 
 

@@ -13,11 +13,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from anki.collection import Collection
 
-from studycards import output, pipeline
+from studycards import assemble, output, pipeline
 from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
 from studycards.output import BuildError, Staging, replace_file
 from tests.bench import generate
@@ -374,6 +375,31 @@ def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Pat
             os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
     assert not (tmp_path / "dist" / "bench.apkg").exists()
+
+
+def test_an_output_that_cannot_be_finished_is_named_as_the_user_knows_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = copy_deck("history", tmp_path)
+    open_output = assemble._Outputs._open
+
+    def quiz_page_on_a_full_disk(outputs: assemble._Outputs, target: Path, rank: int = 0) -> TextIO:
+        stream = open_output(outputs, target, rank)
+        if target.suffix == ".html":
+            close = stream.close
+
+            def close_on_a_full_disk() -> None:
+                close()
+                raise OSError(28, "No space left on device")
+
+            stream.close = close_on_a_full_disk  # type: ignore[method-assign]
+        return stream
+
+    monkeypatch.setattr(assemble._Outputs, "_open", quiz_page_on_a_full_disk)
+    result = run(str(cards))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (f"build.py: error: cannot write {(tmp_path / 'dist' / 'history.html').as_posix()}: "
+                          "No space left on device\n")
+    assert not (tmp_path / "dist").exists()
 
 
 def test_a_target_with_a_long_name_is_replaced(tmp_path: Path) -> None:
