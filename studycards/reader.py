@@ -84,6 +84,17 @@ _COMMENT = re.compile(r"[ \t]#.*")
 # A comment straight after a plain value that reads like its text ("rank #1"): the value is cut
 # there. A comment written as one, " # note", is not told.
 _CUT_BY_COMMENT = re.compile(r" #[^\s#]")
+# In double quotes, an escape that YAML turns into a character, written right before letters:
+# "\theta" or "C:\new" meant a backslash, and silently became a tab or a line break. (An even
+# number of backslashes before it are escaped backslashes.)
+_ESCAPE_BEFORE_LETTERS = re.compile(r"(?<!\\)(?:\\\\)*(\\[0abtnvfreNLP])([A-Za-z]+)")
+_BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use "
+                   "single quotes")
+_MATH_OPENING = re.compile(r"\\[(\[]")
+_ESCAPE_NAMES = {"0": "a NUL character", "a": "a bell character", "b": "a backspace", "t": "a tab",
+                 "n": "a line break", "v": "a vertical tab", "f": "a form feed", "r": "a carriage return",
+                 "e": "an escape character", "N": "a line break", "L": "a line separator",
+                 "P": "a paragraph separator"}
 # Markdown and cloze text that YAML reads as syntax when a plain value starts with it.
 _SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]|[|>](?![-+0-9]*[ \t]*(?:#|$))")
 _QUOTED_THEN_TEXT = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*')[ \t]*[^\s#,\]}]")
@@ -238,9 +249,11 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 return None, _refused(event, path, text)
             value = event.value
+            if event.style == '"' and (problem := _letter_escape(event, path, text)):
+                warnings.append(problem)  # an error, but the file reads on: every such value is told
             # Only a double-quoted scalar can spell a control character as an escape; the raw
             # text was searched for them before parsing.
-            if event.style == '"' and control_character(value):
+            elif event.style == '"' and control_character(value):
                 # Written as an escape ("\x1f", "\0"): as harmful in a field as typed raw.
                 character = control_character(value).group()  # type: ignore[union-attr]
                 return None, _problem(event, path, f"control character U+{ord(character):04X} is "
@@ -318,6 +331,26 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 return None, _problem(event, path, "only one YAML document is allowed per file; "
                                                    "remove the '---'")
     return root, None
+
+
+def _letter_escape(event: Any, path: str, text: str) -> Problem | None:
+    """A double-quoted value's escape that YAML reads as a character but was meant as a backslash."""
+    start = event.start_mark.index
+    raw = text[start:event.end_mark.index]
+    if "\\" not in raw:
+        return None
+    for match in _ESCAPE_BEFORE_LETTERS.finditer(raw):
+        escape, letters = match.groups()
+        # "one\ntwo" is a line break, as meant; in a value with math, "\neq" or "\nu" was.
+        if escape != "\\n" or _MATH_OPENING.search(event.value):
+            break
+    else:
+        return None
+    line, column = _text_position(text, start + match.start(1))
+    meaning = _ESCAPE_NAMES[escape[1]]
+    return Problem(path, line, column, "error",
+                   f"'{escape}{letters}' in double quotes: YAML reads '{escape}' as {meaning}; "
+                   f"write '\\{escape}{letters}', or put the whole value in single quotes")
 
 
 def _refused(event: Any, path: str, text: str) -> Problem:
@@ -402,6 +435,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     problem = error.problem or "invalid YAML"
     problem = _PYTHON_TO_LIBYAML_WORDING.get(problem.split(", but found")[0], problem)
     context_words = error.context or ""
+    escape_hint = ""
     expected = _PYTHON_EXPECTED.match(problem)
     if expected:
         what = expected.group(1)
@@ -420,6 +454,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
         if problem.endswith("'\\x00'"):  # what the Python parser reads past the last character
             problem = "found a backslash at the end of the text, with nothing to escape"
         context_words = _ESCAPE_CONTEXT
+        escape_hint = _BACKSLASH_HINT
     elif "hexdecimal number" in problem or "hexadecimal numbers" in problem:
         problem, context_words = _BAD_HEX_ESCAPE, _ESCAPE_CONTEXT
     context = ""
@@ -432,7 +467,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     # Inside a quote or a bracket opened on an earlier line, this line's value is not the culprit.
     opened_before = error.context_mark is not None and error.context_mark.line + 1 < line and (
         "quoted" in context_words or "flow" in context_words)
-    hint = "" if opened_before else _quoting_hint(text, line) or _layout_hint(text, line)
+    hint = escape_hint or ("" if opened_before else _quoting_hint(text, line) or _layout_hint(text, line))
     return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}{hint}")
 
 

@@ -256,6 +256,27 @@ def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: 
     assert result.out.endswith(": 1 note, 1 card, 0 subdecks; first build\n")
 
 
+def test_an_escape_before_letters_in_double_quotes_is_told_at_the_backslash(tmp_path: Path) -> None:
+    # "\theta" in double quotes is a tab and "heta": LaTeX and paths, silently changed. A line
+    # break before a word ("one\ntwo") is as meant, unless the value holds math ("\neq", "\nu").
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: More\nsource: S\n",
+        "topic.yaml": 'cards:\n  - id: a\n    q: "Which angle is \\\\(\\theta\\\\)?"\n    a: "One\\ntwo"\n'
+                      '  - id: b\n    q: "What does \\alpha mean?"\n'
+                      '    a: "Is \\\\(x \\neq y\\\\)? tab\\t!"\n',
+    })
+    result = run(str(cards), "--check")
+    file = f"{cards.as_posix()}/topic.yaml"
+    assert result.err == (
+        f"{file}:3:27: error: '\\theta' in double quotes: YAML reads '\\t' as a tab; write '\\\\theta', or "
+        "put the whole value in single quotes\n"
+        f"{file}:6:19: error: '\\alpha' in double quotes: YAML reads '\\a' as a bell character; write "
+        "'\\\\alpha', or put the whole value in single quotes\n"
+        f"{file}:7:17: error: '\\neq' in double quotes: YAML reads '\\n' as a line break; write "
+        "'\\\\neq', or put the whole value in single quotes\n"
+        "3 errors; nothing was written\n")
+
+
 def test_a_deck_id_that_could_share_note_identities_is_told(tmp_path: Path) -> None:
     # A note's GUID comes from "<deck id>__<card id>": one string, two readings.
     assert note_guid("lang__es", "ser") == note_guid("lang", "es__ser")

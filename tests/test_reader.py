@@ -111,6 +111,9 @@ def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> N
         "f.yaml:1:9: error: invalid YAML: did not find expected node content while parsing a flow node"]
 
 
+BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use single "
+                  "quotes")
+
 # The hints that come with text YAML reads as its own syntax.
 STARTS_WITH = ("; a value that starts with '{}' is read as YAML syntax: to keep it as text, put the whole "
                "value in quotes")
@@ -142,7 +145,7 @@ EXPECTED_PROBLEMS = {
     "empty": "f.yaml:1:1: error: file is empty: expected a mapping of keys",
     "comment-only": "f.yaml:1:1: error: file holds only comments: expected a mapping of keys",
     "unknown-escape": "f.yaml:1:9: error: invalid YAML: found unknown escape character 'q' while scanning a "
-                      "double-quoted scalar that starts at line 1, column 4",
+                      "double-quoted scalar that starts at line 1, column 4" + BACKSLASH_HINT,
     "hex-escape": "f.yaml:1:7: error: invalid YAML: did not find the hexadecimal digits of an escape: "
                   "\\xXX, \\uXXXX or \\UXXXXXXXX while scanning a double-quoted scalar that starts at "
                   "line 1, column 4",
@@ -182,7 +185,7 @@ EXPECTED_PROBLEMS = {
                          + STARTS_WITH.format(">"),
     "backslash-at-end": "f.yaml:1:7: error: invalid YAML: found a backslash at the end of the text, with "
                         "nothing to escape while scanning a double-quoted scalar that starts at line 1, "
-                        "column 4",
+                        "column 4" + BACKSLASH_HINT,
 }
 
 
