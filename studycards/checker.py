@@ -40,6 +40,11 @@ from studycards.problems import Problem
 from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
 
 DECK_FILE = "deck.yaml"
+# Format characters that show nothing: zero-width spaces and joiners, direction marks, a byte-order
+# mark, a soft hyphen. Text of only these (and spaces) is as empty as no text.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_BREAKS = "\t\n\r\v\f"
+_ESCAPED_BREAKS = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f"})
 _MAX_DIGITS = 9  # of a number setting: far more than any limit needs, and int() takes it
 _DECK_FILE_NAMES = ("deck.yaml", "deck.yml")  # in any case: the deck file's, misspelled or not
 CARD_FILE_SUFFIXES = (".yaml", ".yml")
@@ -373,10 +378,16 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             problems.append(Problem(path, line, column, "error",
                                     f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds "
                                     "another deletion; deletions cannot be nested"))
-        elif text and not cloze_numbers(text):
+        elif text and any(cloze_number(match.group(1)) == 0 for match in CLOZE_PATTERN.finditer(text)):
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
                                     "cloze deletions are numbered from c1; c0 makes no card"))
+        elif text and (hollow := next((match.group() for match in CLOZE_PATTERN.finditer(text)
+                                       if _blank(match.group(2))), None)):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the "
+                                    "text to hide after '::'"))
         elif text and cloze_numbers(text)[-1] > MAX_CLOZE_NUMBER:
             line, column = values.positions["cloze"]
             written = next(match.group(1) for match in CLOZE_PATTERN.finditer(text)
@@ -410,7 +421,7 @@ def _check_choices(values: _Values, path: str, problems: list[Problem]) -> None:
     seen: dict[str, int] = {}
     for index, choice in enumerate(choices):
         line, column = values.list_positions["choices"][index]
-        if not choice.strip():
+        if _blank(choice):
             problems.append(Problem(path, line, column, "error", "a choice is empty"))
         elif choice.casefold() in seen:
             problems.append(Problem(path, line, column, "error",
@@ -520,7 +531,7 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
             values.flags[name] = flag
         return
     text = _normalized(value.value).strip()
-    if not text:
+    if _blank(text):
         problems.append(Problem(path, value.line, value.column, "error", f"'{name}' is empty"))
         return
     values.text[name] = text
@@ -535,8 +546,11 @@ def _check_deck_name(values: _Values, key: str, path: str, problems: list[Proble
     if "<" in name:
         # Anki before 2025 put deck names into its deck overview page as HTML.
         problem = f"{key} '{name}' holds '<', which some Anki versions would read as HTML; write it otherwise"
-    elif any(not level.strip() for level in levels):
+    elif any(_blank(level) for level in levels):
         problem = f"{key} '{name}' has an empty level; Anki would call it 'blank'"
+    elif any(character in _BREAKS for character in name):
+        shown = name.translate(_ESCAPED_BREAKS)  # as the author wrote them, in double quotes
+        problem = f"{key} '{shown}' has a tab or a line break, which Anki would drop"
     elif spaced := next((level for level in levels if level != level.strip()), None):
         problem = (f"{key} '{name}' has a level, '{spaced}', that starts or ends with a space, which "
                    "Anki would drop")
@@ -549,8 +563,11 @@ def _check_deck_name(values: _Values, key: str, path: str, problems: list[Proble
 def _check_tags(values: _Values, path: str, problems: list[Problem]) -> None:
     for tag, (line, column) in zip(values.lists.get("tags", []),
                                    values.list_positions.get("tags", []), strict=True):
-        if not tag:
+        if _blank(tag):
             problems.append(Problem(path, line, column, "error", "a tag is empty"))
+        elif any(_blank(level) for level in tag.split("::")):
+            problems.append(Problem(path, line, column, "error",
+                                    f"tag '{tag}' has an empty level; Anki would call it 'blank'"))
         elif any(character.isspace() for character in tag):
             problems.append(Problem(path, line, column, "error",
                                     f"tag '{tag}' has a space; Anki splits tags on spaces: "
@@ -582,6 +599,12 @@ def _unusable_file(file: Path, folder: Path, what: str) -> str:
     if file.exists() and not file.is_file():
         return f"{what} is not a regular file but a folder, a pipe or a device"
     return ""
+
+
+def _blank(text: str) -> bool:
+    """Whether text shows nothing: only spaces, or also invisible characters (a zero-width space)."""
+    stripped = text.strip()
+    return not stripped or (not stripped.isascii() and not _INVISIBLE.sub("", stripped).strip())
 
 
 def _normalized(text: str) -> str:

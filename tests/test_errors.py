@@ -105,6 +105,18 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
      "2:3:12: error: cloze deletion c99999999999999999999 is past the last number Anki takes: numbers go "
      "up to c65535"),
+    # A c0 beside other numbers is never asked; a deletion of nothing (or of the invisible) is blank.
+    ("cards:\n  - id: c\n    cloze: '{{c1::Cho}} met {{c0::Wang}}'\n",
+     "2:3:12: error: cloze deletions are numbered from c1; c0 makes no card"),
+    ("cards:\n  - id: c\n    cloze: 'Cho met {{c1::}} in {{c2::Beijing}}'\n",
+     "2:3:12: error: cloze deletion '{{{{c1::}}}}' hides nothing: write the text to hide after '::'"),
+    ("cards:\n  - id: c\n    cloze: '{{c1::::city}} hosted'\n",
+     "2:3:12: error: cloze deletion '{{{{c1::::city}}}}' hides nothing: write the text to hide after '::'"),
+    ('cards:\n  - id: c\n    q: "\\u200b"\n    a: Nothing\n', "2:3:8: error: 'q' is empty"),
+    ("cards:\n  - id: c\n    q: Which?\n    a: This\n    tags: ['place::']\n",
+     "2:5:12: error: tag 'place::' has an empty level; Anki would call it 'blank'"),
+    ('subdeck: "Talks\\nSeoul"\ncards:\n  - {id: a, q: Which?, a: This}\n',
+     "2:1:10: error: subdeck 'Talks\\nSeoul' has a tab or a line break, which Anki would drop"),
     # Longer than int() takes (4,300 digits): told, cut short.
     ("cards:\n  - id: big\n    cloze: '{{c" + "1" * 5000 + "::Beijing}} hosted'\n",
      "2:3:12: error: cloze deletion c" + "1" * 20 + "… is past the last number Anki takes: numbers go "
