@@ -518,8 +518,10 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
             problems.append(Problem(path, value.line, value.column, "error",
                                     f"'{name}' must have at most {_MAX_DIGITS} digits, "
                                     f"not {len(value.value)}"))
+        elif not value.value.strip("0"):  # a limit of 0 would flag every card
+            problems.append(Problem(path, value.line, value.column, "error", f"'{name}' must be at least 1"))
         else:
-            values.numbers[name] = int(value.value.lstrip("0") or "0")
+            values.numbers[name] = int(value.value.lstrip("0"))
         return
     if spec.type == "flag":
         flag = _FLAG_VALUES.get(value.value)
@@ -618,9 +620,8 @@ def _wrong_type(path: str, node: Node, message: str) -> Problem:
 
 
 def _bad_id_message(value: str) -> str:
-    return (f"id '{value}' may hold only letters, digits, '-', '_' and '.', "
+    return (f"id '{value}' may hold only ASCII letters (a-z, A-Z), digits, '-', '_' and '.', "
             "and must start with a letter or digit")
-
 
 
 def _shortened(text: str, limit: int = 20) -> str:

@@ -343,7 +343,9 @@ def _cloze_math_problem(html: str) -> str:
     # The joined math alone (code there is stripped too, so it counts), then the whole text as
     # the other fields are checked.
     unsafe = _unsafe_math_command(text) or _unsafe_math_command(shown)
-    return f"math may not use {unsafe} (as Anki joins a cloze's math)" if unsafe else ""
+    if not unsafe or _unsafe_math_command(html) == unsafe:
+        return ""  # none; or one in the field as written, told where it was rendered
+    return f"math may not use {unsafe} (as Anki joins a cloze's math)"
 
 
 def _unsafe_math_command(html: str) -> str:

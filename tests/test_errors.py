@@ -117,6 +117,10 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "2:5:12: error: tag 'place::' has an empty level; Anki would call it 'blank'"),
     ('subdeck: "Talks\\nSeoul"\ncards:\n  - {id: a, q: Which?, a: This}\n',
      "2:1:10: error: subdeck 'Talks\\nSeoul' has a tab or a line break, which Anki would drop"),
+    # Told once: where the field is rendered, not again as Anki would join the cloze's math.
+    ("cards:\n  - id: c\n    cloze: 'See \\\\(\\\\href{{x}}{{y}} {{c1::z}}\\\\)'\n",
+     "2:3:12: error: math may not use \\href: in Anki, MathJax would make it a link, a style or HTML "
+     "attributes"),
     # Longer than int() takes (4,300 digits): told, cut short.
     ("cards:\n  - id: big\n    cloze: '{{c" + "1" * 5000 + "::Beijing}} hosted'\n",
      "2:3:12: error: cloze deletion c" + "1" * 20 + "… is past the last number Anki takes: numbers go "
@@ -266,6 +270,17 @@ def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: 
     result = run(str(cards))
     assert (result.code, result.err) == (0, "")
     assert result.out.endswith(": 1 note, 1 card, 0 subdecks; first build\n")
+
+
+def test_a_limit_of_zero_is_refused(tmp_path: Path) -> None:
+    # Every card would be flagged: an answer of one word is over a limit of 0.
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: More\nsource: S\nlint:\n  max-deletions-per-card: 000\n",
+        "topic.yaml": "cards:\n  - {id: a, q: Which?, a: This}\n",
+    })
+    assert run(str(cards), "--check").err == (f"{cards.as_posix()}/deck.yaml:5:27: error: "
+                                              "'max-deletions-per-card' must be at least 1\n"
+                                              "1 error; nothing was written\n")
 
 
 def test_an_escape_before_letters_in_double_quotes_is_told_at_the_backslash(tmp_path: Path) -> None:
