@@ -467,6 +467,14 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     # Inside a quote or a bracket opened on an earlier line, this line's value is not the culprit.
     opened_before = error.context_mark is not None and error.context_mark.line + 1 < line and (
         "quoted" in context_words or "flow" in context_words)
+    if opened_before and problem.startswith(("found unexpected end of stream", "did not find expected ','")):
+        # Never closed: the parser noticed only where it gave up, often the end of the file. An
+        # editor sent there would be far from the quote or bracket to fix.
+        opened_line, opened_column = _error_position(error.context_mark, text)
+        what = "quote" if "quoted" in context_words else "bracket"
+        return Problem(path, opened_line, opened_column, "error",
+                       f"invalid YAML: this {what} is not closed (at line {line}, column {column}: "
+                       f"{problem})")
     hint = escape_hint or ("" if opened_before else _quoting_hint(text, line) or _layout_hint(text, line))
     return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}{hint}")
 

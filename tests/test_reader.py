@@ -121,14 +121,15 @@ DEEPER = ("; this line is indented deeper than the key above it: if it goes on t
           "whole text in quotes; if it is a key of its own, line it up with the one above")
 COLON_IN_VALUE = "; ': ' in a value starts a new key: to keep it as text, put the whole value in quotes"
 EXPECTED_PROBLEMS = {
-    "syntax": "f.yaml:4:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow "
-              "sequence that starts at line 3, column 8",
+    # Never closed: told where it opens, not where the parser gave up.
+    "syntax": "f.yaml:3:8: error: invalid YAML: this bracket is not closed (at line 4, column 1: did not "
+              "find expected ',' or ']')",
     "colon": "f.yaml:1:5: error: invalid YAML: mapping values are not allowed in this context"
              + COLON_IN_VALUE,
     "indent": "f.yaml:2:3: error: invalid YAML: mapping values are not allowed in this context" + DEEPER,
     "tab": "f.yaml:2:1: error: tab character used for indentation; YAML indents with spaces",
-    "quote": "f.yaml:2:1: error: invalid YAML: found unexpected end of stream while scanning a quoted "
-             "scalar that starts at line 1, column 4",
+    "quote": "f.yaml:1:4: error: invalid YAML: this quote is not closed (at line 2, column 1: found "
+             "unexpected end of stream)",
     "duplicate": "f.yaml:2:1: error: key 'a' is given twice in this mapping (first at line 1); the "
                  "first value would be lost",
     "alias": "f.yaml:1:4: error: anchors (&x) are not supported: write the text out",
@@ -171,8 +172,8 @@ EXPECTED_PROBLEMS = {
     # No hint to quote: the comment's ': ' is not in the value; the indentation is the culprit.
     "comment-with-colon": "f.yaml:4:7: error: invalid YAML: mapping values are not allowed in this context"
                           + DEEPER,
-    "unclosed-quote-at-end": "f.yaml:3:33: error: invalid YAML: found unexpected end of stream while "
-                             "scanning a quoted scalar that starts at line 2, column 8",
+    "unclosed-quote-at-end": "f.yaml:2:8: error: invalid YAML: this quote is not closed (at line 3, column "
+                             "33: found unexpected end of stream)",
     "no-space-after-colon": "f.yaml:5:1: error: invalid YAML: could not find expected ':' while scanning a "
                             "simple key that starts at line 4, column 5; a key's ':' needs a space after it "
                             "('a: Beijing', not 'a:Beijing')",
