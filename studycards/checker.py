@@ -462,8 +462,10 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
                 hint = "; inside { }, a comma ends a value: put text with commas in quotes"
             else:
                 hint = f"; expected one of: {', '.join(known)}"
+            # An invisible character in a key (a zero-width space, pasted) is shown as its code.
+            shown = _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04X}", name)
             problems.append(Problem(path, key_node.line, key_node.column, "error",
-                                    f"unknown key '{name}' in {where}{hint}"))
+                                    f"unknown key '{shown}' in {where}{hint}"))
             continue
         values.positions[name] = (value.line, value.column)
         _check_value(spec, value, path, problems, values)

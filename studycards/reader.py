@@ -376,6 +376,8 @@ def _layout_hint(text: str, line: int) -> str:
     lines = _lines_to(text, line)
     before = [row for row in lines[:-1] if row.strip() and not row.lstrip().startswith("#")]
     for row in (before[-1:] if before else []) + lines[-1:]:
+        if "\uff1a" in row:  # typed with an East Asian keyboard layout
+            return "; '\uff1a' is a full-width colon: a key needs ':' and a space"
         if _NO_SPACE_AFTER_COLON.match(row):
             return "; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')"
         if _NO_SPACE_AFTER_DASH.match(row):

@@ -117,6 +117,12 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "2:5:12: error: tag 'place::' has an empty level; Anki would call it 'blank'"),
     ('subdeck: "Talks\\nSeoul"\ncards:\n  - {id: a, q: Which?, a: This}\n',
      "2:1:10: error: subdeck 'Talks\\nSeoul' has a tab or a line break, which Anki would drop"),
+    # Look-alike and invisible characters: named.
+    ("cards:\n  - id: a\n    q\uff1a Which?\n    a: This\n",
+     "2:4:5: error: invalid YAML: could not find expected ':' while scanning a simple key that starts at "
+     "line 3, column 5; '\uff1a' is a full-width colon: a key needs ':' and a space"),
+    ("cards:\n  - id: a\n    q: Which?\n    a: This\n    extra\u200b: More\n",
+     "2:5:5: error: unknown key 'extra\\u200B' in card; did you mean 'extra'?"),
     # Told once: where the field is rendered, not again as Anki would join the cloze's math.
     ("cards:\n  - id: c\n    cloze: 'See \\\\(\\\\href{{x}}{{y}} {{c1::z}}\\\\)'\n",
      "2:3:12: error: math may not use \\href: in Anki, MathJax would make it a link, a style or HTML "
