@@ -474,9 +474,13 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
         # editor sent there would be far from the quote or bracket to fix.
         opened_line, opened_column = _error_position(error.context_mark, text)
         what = "quote" if "quoted" in context_words else "bracket"
+        rest = _lines_to(text, opened_line)[-1][opened_column:]
+        # "[rank #1, rank #2]": the ' #' made the rest of the line a comment, closing bracket too.
+        hint = ("; ' #' starts a comment, which hides the rest of that line: put the item in quotes"
+                if what == "bracket" and " #" in rest else "")
         return Problem(path, opened_line, opened_column, "error",
                        f"invalid YAML: this {what} is not closed (at line {line}, column {column}: "
-                       f"{problem})")
+                       f"{problem}){hint}")
     hint = escape_hint or ("" if opened_before else _quoting_hint(text, line) or _layout_hint(text, line))
     return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}{hint}")
 

@@ -117,6 +117,13 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "2:5:12: error: tag 'place::' has an empty level; Anki would call it 'blank'"),
     ('subdeck: "Talks\\nSeoul"\ncards:\n  - {id: a, q: Which?, a: This}\n',
      "2:1:10: error: subdeck 'Talks\\nSeoul' has a tab or a line break, which Anki would drop"),
+    ("cards:\n  - id: c\n    cloze: '{{c1::Beijing::city::extra}} hosted'\n",
+     "2:3:12: error: cloze deletion '{{{{c1::Beijing::city::extra}}}}' has a third part: Anki would show the "
+     "rest as the hint; a deletion is {{{{c1::answer}}}} or {{{{c1::answer::hint}}}}"),
+    # A comment in a list on one line hides its closing bracket: said so, at the bracket.
+    ("cards:\n  - id: c\n    q: Which rank?\n    choices: [rank #1, rank #2]\n    a: rank\n",
+     "2:4:14: error: invalid YAML: this bracket is not closed (at line 5, column 5: did not find expected "
+     "',' or ']'); ' #' starts a comment, which hides the rest of that line: put the item in quotes"),
     # Look-alike and invisible characters: named.
     ("cards:\n  - id: a\n    q\uff1a Which?\n    a: This\n",
      "2:4:5: error: invalid YAML: could not find expected ':' while scanning a simple key that starts at "
