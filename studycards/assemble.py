@@ -428,7 +428,7 @@ class _Outputs:
         assert self.package is not None, "opened before the first card"
         self.package.add(outcome.cards, outcome.fields)
         self.manifest.add([card.id for card in outcome.cards], outcome.entries)
-        self.quiz.add(outcome.cards, outcome.quiz, outcome.media)
+        self.quiz.add(outcome.cards, outcome.quiz)
         self.media.update(outcome.media)
 
     def finish(self, description: str, description_media: dict[str, MediaFile]) -> None:

@@ -57,16 +57,14 @@ class QuizWriter:
         self._first = True
         self._subdecks: set[str] = set()  # relative to the deck; "" is the deck itself
         self._tags: set[str] = set()
-        self._media: dict[str, MediaFile] = {}
         head, self._tail = _PAGE.split("{data}")
         stream.write(head.format(**_page_parts(deck)))
         stream.write('{"cards":[')
 
-    def add(self, cards: list[CardFacts], items: str, media: dict[str, MediaFile]) -> None:
-        """Add cards' data, as ``quiz_json`` made it."""
+    def add(self, cards: list[CardFacts], items: str) -> None:
+        """Add cards' data, as ``quiz_json`` made it (each card's media in it already)."""
         if not cards:
             return
-        self._media.update(media)
         for card in cards:
             self._subdecks.add(card.subdeck)
             self._tags.update(card.tags)
@@ -74,10 +72,9 @@ class QuizWriter:
         self._first = False
 
     def finish(self, description_html: str, description_media: dict[str, MediaFile]) -> None:
-        self._media.update(description_media)
         rest = {
             "deck": {"id": self._deck.id, "name": self._deck.name,
-                     "description": embed_media(description_html, self._media)},
+                     "description": embed_media(description_html, description_media)},
             "subdecks": _subdeck_options(self._deck, self._subdecks),
             "tags": _tag_options(self._tags),
         }
