@@ -88,7 +88,9 @@ def insert_ids(data: bytes, insertions: list[IdInsertion]) -> bytes:
             index = slot.line - 1
             column = slot.column  # just after the brace, which is at column - 1
             row = lines[index]
-            lines[index] = f"{row[:column]}id: {insertion.card_id}, {row[column:]}"
+            rest = row[column:]
+            space = "" if rest[:1] in ("", "\n", "\r") else " "  # none at the end of a line ("- {⏎")
+            lines[index] = f"{row[:column]}id: {insertion.card_id},{space}{rest}"
             continue
         at = _line_after_value(lines, slot)
         if at > 0 and not lines[at - 1].endswith(("\n", "\r")):

@@ -381,6 +381,15 @@ def test_a_derived_id_stays_short_however_long_the_question() -> None:
     assert derived_id("Which treaty did the " + "a" * 30 + " sign?") == "treaty-" + "a" * 30 + "-ce00"
 
 
+def test_an_id_written_after_a_brace_that_ends_its_line_adds_no_trailing_space(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    text = "cards:\n  - {\n    q: Which city hosted the talks?,\n    a: Beijing}\n"
+    (cards / "gamma.yaml").write_text(text, encoding="utf-8")
+    assert run(str(cards)).code == 0
+    assert (cards / "gamma.yaml").read_text(encoding="utf-8") == (
+        "cards:\n  - {id: city-hosted-talks-e09f,\n    q: Which city hosted the talks?,\n    a: Beijing}\n")
+
+
 def test_id_write_back_keeps_crlf_and_byte_order_mark(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     text = "\ufeffcards:\r\n  - q: Où se trouve Pékin ?\r\n    a: En Chine\r\n"
