@@ -388,13 +388,6 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             problems.append(Problem(path, line, column, "error",
                                     f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the "
                                     "text to hide after '::'"))
-        elif text and (hinted := next((match.group() for match in CLOZE_PATTERN.finditer(text)
-                                       if "::" in (match.group(3) or "")), None)):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion '{_shortened(hinted, 30)}' has a third part: Anki would "
-                                    "show the rest as the hint; a deletion is {{c1::answer}} or "
-                                    "{{c1::answer::hint}}"))
         elif text and cloze_numbers(text)[-1] > MAX_CLOZE_NUMBER:
             line, column = values.positions["cloze"]
             written = next(match.group(1) for match in CLOZE_PATTERN.finditer(text)
