@@ -198,20 +198,21 @@ def _process_pool() -> Executor:
     # Imported here: a build that needs no workers (most rebuilds) need not load multiprocessing.
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_start_worker, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_start_worker)
 
 
-def _start_worker(build_pid: int) -> None:
+def _start_worker() -> None:
     """In each worker process: leave Ctrl-C to the build, and end when the build ends, however it ends."""
     # Ctrl-C reaches every process of the terminal's group: the build stops its workers itself,
     # and a worker's own KeyboardInterrupt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A build killed outright (SIGKILL) runs no clean-up, and its workers would wait for work forever.
-    threading.Thread(target=_exit_when_orphaned, args=(build_pid,), daemon=True).start()
+    # The parent is the build, or (started by a fork server) the server, which ends with the build.
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
-def _exit_when_orphaned(build_pid: int) -> None:
-    while os.getppid() == build_pid:
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -313,6 +316,17 @@ def test_a_worker_that_dies_is_one_line_and_writes_nothing(tmp_path: Path,
     assert result.err == ("build.py: error: a worker process stopped before it finished its file; "
                           "build again\n")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("start", ["fork", "forkserver", "spawn"])
+def test_workers_live_as_long_as_the_build_however_they_are_started(start: str) -> None:
+    # A fork server (Python 3.14's default on Linux) is a worker's parent in place of the build.
+    if start not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {start} start method here")
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context(start),
+                             initializer=pipeline._start_worker) as pool:
+        time.sleep(1.2)  # past a check of the parent's id
+        assert list(pool.map(abs, [-1, -2, -3])) == [1, 2, 3]
 
 
 def test_an_entry_cut_short_by_a_full_disk_does_not_replace_a_good_one(
