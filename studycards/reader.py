@@ -90,7 +90,8 @@ _CUT_BY_COMMENT = re.compile(r" #[^\s#]")
 _ESCAPE_BEFORE_LETTERS = re.compile(r"(?<!\\)(?:\\\\)*(\\[0abtnvfreNLP])([A-Za-z]+)")
 _BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use "
                    "single quotes")
-_MATH_OPENING = re.compile(r"\\[(\[]")
+# A key (or a list item's first key) followed by a full-width colon: "q： Which?", "- id： a".
+_FULL_WIDTH_COLON_KEY = re.compile("[ \t]*(?:-[ \t]+)?[A-Za-z][A-Za-z0-9_-]*[ \t]*\uff1a")
 _ESCAPE_NAMES = {"0": "a NUL character", "a": "a bell character", "b": "a backspace", "t": "a tab",
                  "n": "a line break", "v": "a vertical tab", "f": "a form feed", "r": "a carriage return",
                  "e": "an escape character", "N": "a line break", "L": "a line separator",
@@ -341,8 +342,8 @@ def _letter_escape(event: Any, path: str, text: str) -> Problem | None:
         return None
     for match in _ESCAPE_BEFORE_LETTERS.finditer(raw):
         escape, letters = match.groups()
-        # "one\ntwo" is a line break, as meant; in a value with math, "\neq" or "\nu" was.
-        if escape != "\\n" or _MATH_OPENING.search(event.value):
+        # "one\ntwo" is a line break, as meant; inside math, "\neq" or "\nu" was.
+        if escape != "\\n" or _inside_math(raw[:match.start(1)]):
             break
     else:
         return None
@@ -351,6 +352,11 @@ def _letter_escape(event: Any, path: str, text: str) -> Problem | None:
     return Problem(path, line, column, "error",
                    f"'{escape}{letters}' in double quotes: YAML reads '{escape}' as {meaning}; "
                    f"write '\\{escape}{letters}', or put the whole value in single quotes")
+
+
+def _inside_math(raw: str) -> bool:
+    """Whether a double-quoted value's source, up to here, leaves math open: "\\(" not yet closed."""
+    return raw.count("\\\\(") > raw.count("\\\\)") or raw.count("\\\\[") > raw.count("\\\\]")
 
 
 def _refused(event: Any, path: str, text: str) -> Problem:
@@ -376,7 +382,7 @@ def _layout_hint(text: str, line: int) -> str:
     lines = _lines_to(text, line)
     before = [row for row in lines[:-1] if row.strip() and not row.lstrip().startswith("#")]
     for row in (before[-1:] if before else []) + lines[-1:]:
-        if "\uff1a" in row:  # typed with an East Asian keyboard layout
+        if _FULL_WIDTH_COLON_KEY.match(row):  # typed with an East Asian keyboard layout
             return "; '\uff1a' is a full-width colon: a key needs ':' and a space"
         if _NO_SPACE_AFTER_COLON.match(row):
             return "; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')"
@@ -469,11 +475,13 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     # Inside a quote or a bracket opened on an earlier line, this line's value is not the culprit.
     opened_before = error.context_mark is not None and error.context_mark.line + 1 < line and (
         "quoted" in context_words or "flow" in context_words)
-    if opened_before and problem.startswith(("found unexpected end of stream", "did not find expected ','")):
-        # Never closed: the parser noticed only where it gave up, often the end of the file. An
-        # editor sent there would be far from the quote or bracket to fix.
-        opened_line, opened_column = _error_position(error.context_mark, text)
-        what = "quote" if "quoted" in context_words else "bracket"
+    opened = error.context_mark
+    if opened_before and opened is not None and _never_closed(problem, text, opened.line + 1, line):
+        # The parser noticed only where it gave up, often the end of the file or the next card:
+        # an editor sent there would be far from the quote or bracket to fix.
+        opened_line, opened_column = _error_position(opened, text)
+        opening = _character_at(text, opened_line, opened_column)
+        what = "quote" if "quoted" in context_words else "brace" if opening == "{" else "bracket"
         rest = _lines_to(text, opened_line)[-1][opened_column:]
         # "[rank #1, rank #2]": the ' #' made the rest of the line a comment, closing bracket too.
         hint = ("; ' #' starts a comment, which hides the rest of that line: put the item in quotes"
@@ -491,6 +499,24 @@ def _error_position(mark: Any, text: str) -> tuple[int, int]:
         # start of a line the file does not have; PyYAML's parser stays after the last character.
         return _text_position(text, len(text))
     return _mark(mark)
+
+
+def _never_closed(problem: str, text: str, opened_line: int, line: int) -> bool:
+    """Whether a quote or bracket opened on ``opened_line`` ran on, unclosed, to where the parser stopped.
+
+    At the end of the text it surely did. Back at the block layout of the line it opened on (a
+    line indented no deeper: the next key, the next card), it did too. Inside the list, a bad
+    item stopped the parser, and the bracket may well be closed after it.
+    """
+    if problem.startswith("found unexpected end of stream"):
+        return True
+    if not problem.startswith("did not find expected ','"):
+        return False
+    lines = _lines_to(text, line)
+    if line > len(lines) or not lines[-1].strip():
+        return True
+    stopped_at, opened_at = lines[-1], lines[opened_line - 1]
+    return len(stopped_at) - len(stopped_at.lstrip(" ")) <= len(opened_at) - len(opened_at.lstrip(" "))
 
 
 def _lines_to(text: str, line: int) -> list[str]:

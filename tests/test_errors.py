@@ -121,6 +121,15 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: c\n    q: Which rank?\n    choices: [rank #1, rank #2]\n    a: rank\n",
      "2:4:14: error: invalid YAML: this bracket is not closed (at line 5, column 5: did not find expected "
      "',' or ']'); ' #' starts a comment, which hides the rest of that line: put the item in quotes"),
+    # A bad item in a list spread over lines is told at the item: the bracket is closed after it.
+    ("cards:\n  - id: a\n    q: Which city?\n    choices: [Seoul,\n      \"Beijing\" city, Tokyo]\n"
+     "    a: Seoul\n",
+     "2:5:17: error: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence that "
+     "starts at line 4, column 14"),
+    # A full-width colon inside Chinese text is punctuation: the hint is about the real slip.
+    ("cards:\n  - id: a\n    a: b\n    q: \u738b\u6bc5\u8bf4\uff1a\u4f60\u597d\n  -id: c\n    q: d\n",
+     "2:5:3: error: invalid YAML: did not find expected '-' indicator while parsing a block collection that "
+     "starts at line 2, column 3; a list item's '-' needs a space after it ('- id: …', not '-id: …')"),
     # Look-alike and invisible characters: named.
     ("cards:\n  - id: a\n    q\uff1a Which?\n    a: This\n",
      "2:4:5: error: invalid YAML: could not find expected ':' while scanning a simple key that starts at "
@@ -280,6 +289,18 @@ def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: 
     result = run(str(cards))
     assert (result.code, result.err) == (0, "")
     assert result.out.endswith(": 1 note, 1 card, 0 subdecks; first build\n")
+
+
+def test_a_line_break_before_a_word_is_refused_only_inside_math(tmp_path: Path) -> None:
+    cards = cards_folder(tmp_path, {
+        "deck.yaml": "id: more\nname: More\nsource: S\n",
+        "topic.yaml": 'cards:\n  - id: a\n    q: "Para one\\n\\nPara two with \\\\(x^2\\\\)?"\n'
+                      '    a: "\\\\[a \\nabla b\\\\] then\\nNext"\n',
+    })
+    result = run(str(cards), "--check")
+    assert result.err == (f"{cards.as_posix()}/topic.yaml:4:14: error: '\\nabla' in double quotes: YAML "
+                          "reads '\\n' as a line break; write '\\\\nabla', or put the whole value in single "
+                          "quotes\n1 error; nothing was written\n")
 
 
 def test_a_hint_may_hold_a_double_colon(tmp_path: Path) -> None:
