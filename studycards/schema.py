@@ -89,7 +89,8 @@ def _value(key: Key) -> dict[str, Any]:
     if key.type == "flag":
         return {"enum": [True, False, "true", "false"]}
     if key.type == "number":
-        return {"type": ["integer", "string"], "minimum": 0, "pattern": "^[0-9]+$"}
+        # At least 1, as the build requires (a limit of 0 would flag every card); as text, no zeros only.
+        return {"type": ["integer", "string"], "minimum": 1, "pattern": "^0*[1-9][0-9]*$"}
     return _TEXT
 
 

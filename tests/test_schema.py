@@ -108,3 +108,13 @@ def test_a_cloze_needs_a_whole_deletion_from_c1(tmp_path: Path) -> None:
         flagged[text] = bool(schema_errors(file))
     assert flagged == {"Not a {{c1::zero-sum}} game.": False, "Not a {{c1::zero-sum game.": True,
                        "A {{c0::zero}} card.": True}
+
+
+@pytest.mark.parametrize("loader", [yaml.BaseLoader, yaml.SafeLoader])  # as text, and as an editor reads it
+def test_a_limit_is_at_least_1_in_the_schema_as_in_the_build(loader: type, tmp_path: Path) -> None:
+    file = tmp_path / "deck.yaml"
+    flagged = {}
+    for value in ("12", "012", "0", "000"):
+        file.write_text(f"id: d\nname: D\nsource: S\nlint:\n  max-answer-words: {value}\n", encoding="utf-8")
+        flagged[value] = bool(schema_errors(file, loader))
+    assert flagged == {"12": False, "012": False, "0": True, "000": True}
