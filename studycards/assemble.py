@@ -435,7 +435,7 @@ class _Outputs:
         self.media.update(description_media)
         assert self.package is not None, "opened before finishing"
         self.package.finish(description)
-        write_zip(self.staging.stage(self.target), self.database, self.media, self.timestamp)
+        write_zip(self.staging.stage(self.target), self.database, self.media, self.timestamp, self.target)
         self.manifest.finish()
         self.quiz.finish(description, description_media)
         for file, target in self._files:

@@ -186,7 +186,9 @@ class PackageWriter:
         return self._deck_ids[name]
 
 
-def write_zip(path: Path, database: Path, media: dict[str, MediaFile], timestamp: float) -> None:
+def write_zip(path: Path, database: Path, media: dict[str, MediaFile], timestamp: float,
+              target: Path) -> None:
+    """The package, written to ``path``: a temporary file that will become ``target``."""
     # Fixed entry order, dates and attributes: equal inputs give equal bytes.
     date = datetime.fromtimestamp(max(timestamp, 315532800), timezone.utc).timetuple()[:6]
     ordered_media = [media[name] for name in sorted(media)]
@@ -201,7 +203,7 @@ def write_zip(path: Path, database: Path, media: dict[str, MediaFile], timestamp
             for number, file in enumerate(ordered_media):
                 archive.writestr(_entry(str(number), date), file.data)
     except OSError as error:
-        raise BuildError(f"cannot write {path.parent}: {error.strerror}") from None
+        raise BuildError(f"cannot write {target.as_posix()}: {error.strerror or error}") from None
 
 
 def _entry(name: str, date: tuple[int, ...]) -> zipfile.ZipInfo:

@@ -18,7 +18,7 @@ from typing import TextIO
 import pytest
 from anki.collection import Collection
 
-from studycards import assemble, output, pipeline
+from studycards import assemble, output, package, pipeline
 from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
 from studycards.output import BuildError, Staging, replace_file
 from tests.bench import generate
@@ -398,6 +398,20 @@ def test_an_output_that_cannot_be_finished_is_named_as_the_user_knows_it(
     result = run(str(cards))
     assert (result.code, result.out) == (1, "")
     assert result.err == (f"build.py: error: cannot write {(tmp_path / 'dist' / 'history.html').as_posix()}: "
+                          "No space left on device\n")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_package_that_cannot_be_zipped_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = copy_deck("history", tmp_path)
+
+    def full_disk(*args: object, **options: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(package.zipfile, "ZipFile", full_disk)
+    result = run(str(cards))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (f"build.py: error: cannot write {(tmp_path / 'dist' / 'history.apkg').as_posix()}: "
                           "No space left on device\n")
     assert not (tmp_path / "dist").exists()
 
