@@ -42,7 +42,9 @@ from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
 DECK_FILE = "deck.yaml"
 # Format characters that show nothing: zero-width spaces and joiners, direction marks, a byte-order
 # mark, a soft hyphen. Text of only these (and spaces) is as empty as no text.
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_INVISIBLE_CHARACTERS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARACTERS}]")
+_SHOWN = re.compile(f"[^\\s{_INVISIBLE_CHARACTERS}]")
 _BREAKS = "\t\n\r\v\f"
 _ESCAPED_BREAKS = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f"})
 _MAX_DIGITS = 9  # of a number setting: far more than any limit needs, and int() takes it
@@ -607,8 +609,7 @@ def _unusable_file(file: Path, folder: Path, what: str) -> str:
 
 def _blank(text: str) -> bool:
     """Whether text shows nothing: only spaces, or also invisible characters (a zero-width space)."""
-    stripped = text.strip()
-    return not stripped or (not stripped.isascii() and not _INVISIBLE.sub("", stripped).strip())
+    return _SHOWN.search(text) is None  # stops at the first character shown: most texts' first
 
 
 def _normalized(text: str) -> str:
