@@ -121,12 +121,13 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         cache = FileCache(cache_folder(target), deck, staging if mode == "build" else None)
         timestamp = build_timestamp(previous.timestamp if previous else None) if mode == "build" else None
         other_builds = [manifest for manifest in beside if manifest.deck_id != deck.id]
+        # The deck's own texts, once: every reading of the cards starts from these problems.
+        description, media = _render_deck_texts(deck, folder, base.problems)
         reader = _DeckReader(base, files, display, folder, cache, previous, other_builds, staging, timestamp,
                              readings)
         first = reader.read({})
         result, reading = first.result, first
         _add_timestamp_notice(result, previous, timestamp)
-        description, media = _render_deck_texts(deck, folder, result.problems)
         writes = timestamp is not None and not result.errors and not (strict and result.warnings)
         if first.insertions and writes:
             # The new ids go into the YAML: the deck is read again from the files as they will be,
@@ -136,7 +137,6 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
                                    for file, insertions in _by_file(first.insertions).items()})
             result = reading.result
             _add_timestamp_notice(result, previous, timestamp)
-            description, media = _render_deck_texts(deck, folder, result.problems)
             result.problems += _changed_between(first, reading)
             if reading.insertions and not result.errors:
                 raise BuildError("a card still had no id once the ids were written; build again")
