@@ -84,6 +84,15 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
                           "expected a folder of YAML card files\n1 error; nothing was written\n")
 
 
+MORE_DECK = "id: more\nname: More\nsource: S\n"
+
+
+def deck_with_topic(tmp_path: Path, topic: str, lint: str = "") -> Path:
+    """A cards folder: deck 'more' (``lint``: its lint settings, as indented lines) and topic.yaml."""
+    return cards_folder(tmp_path, {"deck.yaml": MORE_DECK + (f"lint:\n{lint}" if lint else ""),
+                                   "topic.yaml": topic})
+
+
 def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     """A cards folder holding ``files``: each name with its text."""
     cards = tmp_path / "cards"
@@ -276,27 +285,23 @@ def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp
 
 def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: Path) -> None:
     # "c000…01" is card 1 to Anki, however many zeros; a setting of thousands of digits is refused.
-    cards = cards_folder(tmp_path, {
-        "deck.yaml": "id: more\nname: More\nsource: S\nlint:\n  max-answer-words: " + "9" * 5000 + "\n",
-        "topic.yaml": "cards:\n  - id: c\n    cloze: '{{c" + "0" * 5000 + "1::Beijing}} hosted'\n",
-    })
+    topic = "cards:\n  - id: c\n    cloze: '{{c" + "0" * 5000 + "1::Beijing}} hosted'\n"
+    cards = deck_with_topic(tmp_path, topic, lint="  max-answer-words: " + "9" * 5000 + "\n")
     result = run(str(cards))
     assert result.err == (f"{cards.as_posix()}/deck.yaml:5:21: error: 'max-answer-words' must have at most "
                           "9 digits, not 5000\n1 error; nothing was written\n")
     # Leading zeros do not count.
-    (cards / "deck.yaml").write_text("id: more\nname: More\nsource: S\nlint:\n  max-answer-words: "
-                                     + "0" * 20 + "12\n", encoding="utf-8")
+    (cards / "deck.yaml").write_text(MORE_DECK + "lint:\n  max-answer-words: " + "0" * 20 + "12\n",
+                                     encoding="utf-8")
     result = run(str(cards))
     assert (result.code, result.err) == (0, "")
     assert result.out.endswith(": 1 note, 1 card, 0 subdecks; first build\n")
 
 
 def test_a_line_break_before_a_word_is_refused_only_inside_math(tmp_path: Path) -> None:
-    cards = cards_folder(tmp_path, {
-        "deck.yaml": "id: more\nname: More\nsource: S\n",
-        "topic.yaml": 'cards:\n  - id: a\n    q: "Para one\\n\\nPara two with \\\\(x^2\\\\)?"\n'
-                      '    a: "\\\\[a \\nabla b\\\\] then\\nNext"\n',
-    })
+    topic = ('cards:\n  - id: a\n    q: "Para one\\n\\nPara two with \\\\(x^2\\\\)?"\n'
+             '    a: "\\\\[a \\nabla b\\\\] then\\nNext"\n')
+    cards = deck_with_topic(tmp_path, topic)
     result = run(str(cards), "--check")
     assert result.err == (f"{cards.as_posix()}/topic.yaml:4:14: error: '\\nabla' in double quotes: YAML "
                           "reads '\\n' as a line break; write '\\\\nabla', or put the whole value in single "
@@ -305,20 +310,16 @@ def test_a_line_break_before_a_word_is_refused_only_inside_math(tmp_path: Path) 
 
 def test_a_hint_may_hold_a_double_colon(tmp_path: Path) -> None:
     # Anki reads everything after a deletion's second '::' as its hint: "[std::vector]".
-    cards = cards_folder(tmp_path, {
-        "deck.yaml": "id: more\nname: More\nsource: S\n",
-        "topic.yaml": "cards:\n  - id: a\n    cloze: 'A {{c1::vector::std::vector}} grows.'\n",
-    })
+    topic = "cards:\n  - id: a\n    cloze: 'A {{c1::vector::std::vector}} grows.'\n"
+    cards = deck_with_topic(tmp_path, topic)
     result = run(str(cards), "--check")
     assert (result.code, result.err) == (0, "")
 
 
 def test_a_limit_of_zero_is_refused(tmp_path: Path) -> None:
     # Every card would be flagged: an answer of one word is over a limit of 0.
-    cards = cards_folder(tmp_path, {
-        "deck.yaml": "id: more\nname: More\nsource: S\nlint:\n  max-deletions-per-card: 000\n",
-        "topic.yaml": "cards:\n  - {id: a, q: Which?, a: This}\n",
-    })
+    cards = deck_with_topic(tmp_path, "cards:\n  - {id: a, q: Which?, a: This}\n",
+                            lint="  max-deletions-per-card: 000\n")
     assert run(str(cards), "--check").err == (f"{cards.as_posix()}/deck.yaml:5:27: error: "
                                               "'max-deletions-per-card' must be at least 1\n"
                                               "1 error; nothing was written\n")
@@ -327,12 +328,9 @@ def test_a_limit_of_zero_is_refused(tmp_path: Path) -> None:
 def test_an_escape_before_letters_in_double_quotes_is_told_at_the_backslash(tmp_path: Path) -> None:
     # "\theta" in double quotes is a tab and "heta": LaTeX and paths, silently changed. A line
     # break before a word ("one\ntwo") is as meant, unless the value holds math ("\neq", "\nu").
-    cards = cards_folder(tmp_path, {
-        "deck.yaml": "id: more\nname: More\nsource: S\n",
-        "topic.yaml": 'cards:\n  - id: a\n    q: "Which angle is \\\\(\\theta\\\\)?"\n    a: "One\\ntwo"\n'
-                      '  - id: b\n    q: "What does \\alpha mean?"\n'
-                      '    a: "Is \\\\(x \\neq y\\\\)? tab\\t!"\n',
-    })
+    cards = deck_with_topic(tmp_path, 'cards:\n  - id: a\n    q: "Which angle is \\\\(\\theta\\\\)?"\n'
+                                      '    a: "One\\ntwo"\n  - id: b\n    q: "What does \\alpha mean?"\n'
+                                      '    a: "Is \\\\(x \\neq y\\\\)? tab\\t!"\n')
     result = run(str(cards), "--check")
     file = f"{cards.as_posix()}/topic.yaml"
     assert result.err == (

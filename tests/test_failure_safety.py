@@ -22,7 +22,7 @@ from studycards import assemble, output, package, pipeline
 from studycards.assemble import COMMIT_AFTER_PACKAGE, COMMIT_LAST
 from studycards.output import BuildError, Staging, replace_file
 from tests.bench import generate
-from tests.conftest import PROJECT, copy_deck, import_package, run
+from tests.conftest import PROJECT, Run, copy_deck, import_package, run
 from tests.test_bad_input import without_permission_override
 
 EPOCH = "1715558400"
@@ -395,11 +395,7 @@ def test_an_output_that_cannot_be_finished_is_named_as_the_user_knows_it(
         return stream
 
     monkeypatch.setattr(assemble._Outputs, "_open", quiz_page_on_a_full_disk)
-    result = run(str(cards))
-    assert (result.code, result.out) == (1, "")
-    assert result.err == (f"build.py: error: cannot write {(tmp_path / 'dist' / 'history.html').as_posix()}: "
-                          "No space left on device\n")
-    assert not (tmp_path / "dist").exists()
+    stopped_by_a_full_disk(run(str(cards)), tmp_path / "dist" / "history.html")
 
 
 def test_a_package_that_cannot_be_zipped_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -409,11 +405,14 @@ def test_a_package_that_cannot_be_zipped_is_named(tmp_path: Path, monkeypatch: p
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(package.zipfile, "ZipFile", full_disk)
-    result = run(str(cards))
+    stopped_by_a_full_disk(run(str(cards)), tmp_path / "dist" / "history.apkg")
+
+
+def stopped_by_a_full_disk(result: Run, output: Path) -> None:
+    """One line naming the output as the user knows it (not its temporary file), and nothing written."""
     assert (result.code, result.out) == (1, "")
-    assert result.err == (f"build.py: error: cannot write {(tmp_path / 'dist' / 'history.apkg').as_posix()}: "
-                          "No space left on device\n")
-    assert not (tmp_path / "dist").exists()
+    assert result.err == f"build.py: error: cannot write {output.as_posix()}: No space left on device\n"
+    assert not output.parent.exists()
 
 
 def test_a_target_with_a_long_name_is_replaced(tmp_path: Path) -> None:
