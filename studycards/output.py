@@ -169,13 +169,14 @@ def sweep_stale(folder: Path) -> None:
     """Remove temporary files left in ``folder`` by builds that were killed."""
     for path in folder.glob(f"{_PREFIX}*"):
         pid = path.name[len(_PREFIX):].split("-", 1)[0]
-        # (Process 0 is none: os.kill(0, ...) would signal this build's own process group.)
-        if pid.isascii() and pid.isdigit() and (int(pid) == 0 or not _running(int(pid))):
+        if pid.isascii() and pid.isdigit() and not _running(int(pid)):
             with contextlib.suppress(OSError):
                 path.unlink()
 
 
 def _running(pid: int) -> bool:
+    if pid == 0:  # no build's: os.kill(0, ...) would signal this build's own process group
+        return False
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):  # a number too large for a process id: none
