@@ -64,6 +64,11 @@ _CARD_FLAGS = frozenset(key.name for key in CARD_KEYS if key.type == "flag")
 _IMAGE_OCCLUSION = re.compile(r"\{\{c[0-9]+::image-occlusion:")
 # Anki's "{{c1,2::…}}" hides the text on cards 1 and 2; this format gives a deletion one number.
 _SEVERAL_CARDS_DELETION = re.compile(r"\{\{c(?=[0-9,]*[0-9])[0-9]*,[0-9,]*::")  # Anki's: "c,1", "c1,"
+# What a deletion's start looks like when mistyped: one colon ("{{c1:"), a full-width one, a capital C,
+# spaces, no number, one opening brace. Anki shows such text as it is, so the card asks nothing there.
+# (Braces escaped for Markdown, "\{\{c1::", are told by the renderer.)
+_DELETION_LOOK_ALIKE = re.compile(r"\{\{\s*[cC]\s*[0-9]*\s*[:\uff1a]+"
+                                  r"|(?<!\\)\{\s*[cC]\s*[0-9]+\s*[:\uff1a]{2}")
 # Each key table by name, and its required keys, made once: every mapping read looks them up.
 _KEY_TABLES = {id(table): ({key.name: key for key in table}, [key.name for key in table if key.required])
                for table in (DECK_KEYS, FILE_KEYS, CARD_KEYS, LINT_KEYS)}
@@ -320,6 +325,7 @@ def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int
                                 "a bare 'key: value' in a list; add 'id: ...' or use braces"))
     if kind is None or len(problems) > count:
         return None
+    _warn_of_deletions_outside_cloze(values, path, problems)
     tag_positions = dict(zip(file_tags, file_tag_positions, strict=True))  # the file's tags first
     for tag, place in zip(values.lists.get("tags", []), values.list_positions.get("tags", []), strict=True):
         tag_positions.setdefault(tag, place)
@@ -371,6 +377,11 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
             problems.append(Problem(path, line, column, "error",
                                     "a deletion may not start with 'image-occlusion:': Anki would read it "
                                     "as a shape over an image and hide its text"))
+        elif text and (miswritten := _miswritten_deletion(text)):
+            line, column = values.positions["cloze"]
+            problems.append(Problem(path, line, column, "error",
+                                    f"cloze deletion '{miswritten}' is miswritten: Anki would show it as "
+                                    "text; write '{{c' and a number, then '::', as in {{c1::answer}}"))
         elif text and not CLOZE_OPENING.search(text):
             line, column = values.positions["cloze"]
             problems.append(Problem(path, line, column, "error",
@@ -403,6 +414,25 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
     if kind is Kind.CHOICE:
         _check_choices(values, path, problems)
     return kind
+
+
+def _warn_of_deletions_outside_cloze(values: _Values, path: str, problems: list[Problem]) -> None:
+    """A deletion works only in a cloze card's 'cloze': anywhere else Anki shows its braces as written."""
+    places: list[tuple[str, str, tuple[int, int]]] = [(key, values.text[key], values.positions[key])
+              for key in ("q", "a", "extra") if key in values.text]
+    places += [("choices", choice, place) for choice, place
+               in zip(values.lists.get("choices", ()), values.list_positions.get("choices", ()), strict=True)]
+    for key, text, (line, column) in places:
+        if opening := CLOZE_OPENING.search(text):
+            problems.append(Problem(path, line, column, "warning",
+                                    f"'{opening.group()}' in '{key}' is shown as written: a deletion hides "
+                                    "text only in 'cloze', a cloze card's text"))
+
+
+def _miswritten_deletion(text: str) -> str:
+    """The first text that looks like the start of a deletion but is not one, else ""."""
+    return next((look_alike.group() for look_alike in _DELETION_LOOK_ALIKE.finditer(text)
+                 if not CLOZE_OPENING.match(look_alike.group())), "")
 
 
 def _unmatched_cloze_opening(text: str) -> str:

@@ -162,6 +162,11 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: c\n    cloze: 'Not a {{c1::zero-sum game.'\n",
      "2:3:12: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
      "deletions cannot be nested"),
+    # A mistyped deletion beside a good one would be shown as typed, braces and all.
+    *[(f"cards:\n  - id: c\n    cloze: 'Held in {typo}Beijing}}}} on {{{{c2::13 May}}}}'\n",
+       f"2:3:12: error: cloze deletion '{typo.replace('{', '{{')}' is miswritten: "
+       "Anki would show it as text; write '{{{{c' and a number, then '::', as in {{{{c1::answer}}}}")
+      for typo in ("{{c1:", "{{C1::", "{c1::", "{{c::", "{{ c1 ::", "{{c1\uff1a\uff1a")],
     # An empty cloze is a cloze card still: no talk of a missing q and a.
     ("cards:\n  - id: c\n    cloze: ''\n", "2:3:12: error: 'cloze' is empty"),
     ("cards:\n  - id: c\n    q: Which?\n    cloze: '{{c1::x}}'\n",
@@ -269,6 +274,21 @@ def test_a_value_cut_by_a_comment_is_told_in_card_files_and_deck_yaml(tmp_path: 
     assert result.err == (f"{cards.as_posix()}/deck.yaml:2:13: {cut}\n"
                           f"{cards.as_posix()}/topic.yaml:3:43: {cut}\n")
     assert result.out.endswith(", 2 warnings; nothing was written\n")
+
+
+def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_path: Path) -> None:
+    cards = deck_with_topic(tmp_path, "cards:\n"
+                            "  - {id: a, q: 'Held in {{c1::Beijing}}', a: Beijing, "
+                            "choices: ['{{c2::Seoul}}', Beijing]}\n"
+                            "  - id: b\n    cloze: 'Held in {{c1::Beijing}}'\n"
+                            "    extra: 'Not {{c2::Seoul}}'\n"
+                            "  - {id: c, q: 'Set {c: c > 0} in {{c1:x}}', a: Positive numbers}\n")
+    result = run(str(cards), "--check")
+    shown = "is shown as written: a deletion hides text only in 'cloze', a cloze card's text"
+    assert result.err == (f"{cards.as_posix()}/topic.yaml:2:16: warning: '{{{{c1::' in 'q' {shown}\n"
+                          f"{cards.as_posix()}/topic.yaml:2:65: warning: '{{{{c2::' in 'choices' {shown}\n"
+                          f"{cards.as_posix()}/topic.yaml:5:12: warning: '{{{{c2::' in 'extra' {shown}\n")
+    assert result.out.endswith(": 3 notes, 3 cards, 0 subdecks, 3 warnings; nothing was written\n")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:
