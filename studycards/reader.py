@@ -183,7 +183,11 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
 
 
 def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | None, list[Problem]]:
-    """Parse ``text`` into one node; ``None`` with problems when it cannot."""
+    """Parse ``text`` into one node; ``None`` with problems when it cannot.
+
+    A node can come with problems too: the warnings of the reading (a value cut short by
+    ``' #'``) and the errors that do not stop it (an escape before letters, each told).
+    """
     parser = None
     try:
         parser = (loader or default_loader())(text)

@@ -107,11 +107,20 @@ def test_damaged_entries_are_ignored(damage: str, tmp_path: Path) -> None:
     assert build(cards, tmp_path / "out") == cold
 
 
-def test_check_reads_the_cache_but_writes_nothing(tmp_path: Path) -> None:
+def test_check_reads_the_cache_but_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cards = copy_deck("every-kind", tmp_path)
-    result = run(str(cards), "--check")
-    assert result.code == 0
-    assert not (tmp_path / "dist").exists()
+    build(cards, tmp_path / "out")
+    before = {path: path.read_bytes() for path in (tmp_path / "out").rglob("*") if path.is_file()}
+    (cards / "misc.yaml").write_text((cards / "misc.yaml").read_text(encoding="utf-8")
+                                     .replace("Which date", "Which day"), encoding="utf-8")
+    processed: list[str] = []
+    process_file = pipeline.process_file
+    monkeypatch.setattr(pipeline, "process_file", lambda job, *rest: processed.append(job.display)
+                        or process_file(job, *rest))
+    result = run(str(cards), "--check", "--out", str(tmp_path / "out" / "deck.apkg"))
+    assert (result.code, result.err) == (0, "")
+    assert processed == [f"{cards.as_posix()}/misc.yaml"]  # the two unchanged files came from the cache
+    assert {path: path.read_bytes() for path in (tmp_path / "out").rglob("*") if path.is_file()} == before
 
 
 def test_parallel_build_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +129,12 @@ def test_parallel_build_equals_sequential(tmp_path: Path, monkeypatch: pytest.Mo
                     ignore=shutil.ignore_patterns("deck.yaml"))
     sequential = build(cards, tmp_path / "sequential")
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # workers even on a runner with one core
+    pools = []
+    start_pool = pipeline._process_pool
+    monkeypatch.setattr(pipeline, "_process_pool", lambda: pools.append(1) or start_pool())
     parallel = build(cards, tmp_path / "parallel")
+    assert pools == [1]
     assert parallel == sequential
 
 
