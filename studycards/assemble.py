@@ -12,9 +12,9 @@ Cards without an id wait until every file has been read, so that the ids
 made for them cannot clash with an id that appears later in the deck. A build
 that makes ids then reads the deck again, from the files as they will be once
 the ids are written: its positions, card order and outputs are the next
-build's. Only the files that got ids are parsed and rendered again; the rest
-come from the cache, their bytes read again so that a file changed meanwhile
-is caught.
+build's. The files that got ids are parsed and rendered again, and so are those
+never cached (with media or errors); the rest come from the cache, their bytes
+read again so that a file changed meanwhile is caught.
 """
 
 from __future__ import annotations

@@ -551,7 +551,7 @@ def _check_value(spec: Key, value: Node, path: str, problems: list[Problem], val
         elif len(value.value.lstrip("0")) > _MAX_DIGITS:  # int() would refuse one of thousands
             problems.append(Problem(path, value.line, value.column, "error",
                                     f"'{name}' must have at most {_MAX_DIGITS} digits, "
-                                    f"not {len(value.value)}"))
+                                    f"not {len(value.value.lstrip('0'))}"))
         elif not value.value.strip("0"):  # a limit of 0 would flag every card
             problems.append(Problem(path, value.line, value.column, "error", f"'{name}' must be at least 1"))
         else:

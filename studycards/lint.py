@@ -299,7 +299,8 @@ def near_duplicate(card: CardFacts, earlier: EarlierCard) -> Iterator[Finding]:
     """Two near-identical questions interfere in memory: merge them or make them differ.
 
     Questions count as near-identical when they have the same content words,
-    ignoring case, punctuation, word order and small words.
+    ignoring case, punctuation, word order and small words, and the same answer
+    (with another answer, ``conflicting-answers`` tells it).
 
     Passes: ``q: In which city did they meet?`` and ``q: In which month did they meet?``
 

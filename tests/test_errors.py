@@ -311,6 +311,10 @@ def test_numbers_too_long_for_int_are_told_or_read_as_anki_reads_them(tmp_path: 
     assert result.err == (f"{cards.as_posix()}/deck.yaml:5:21: error: 'max-answer-words' must have at most "
                           "9 digits, not 5000\n1 error; nothing was written\n")
     # Leading zeros do not count.
+    (cards / "deck.yaml").write_text(MORE_DECK + "lint:\n  max-answer-words: 0001234567890\n",
+                                     encoding="utf-8")
+    assert run(str(cards)).err == (f"{cards.as_posix()}/deck.yaml:5:21: error: 'max-answer-words' must have "
+                                   "at most 9 digits, not 10\n1 error; nothing was written\n")
     (cards / "deck.yaml").write_text(MORE_DECK + "lint:\n  max-answer-words: " + "0" * 20 + "12\n",
                                      encoding="utf-8")
     result = run(str(cards))
