@@ -326,6 +326,8 @@ class _Run:
         self.lint = DeckWideLint(deck)
         self.plan = PlanBuilder(previous) if previous is not None else None
         self.added_at: dict[str, tuple[str, tuple[int, int]]] = {}  # new since the last build: where
+        # By card id: told once the ids are checked, as the card given may not be the one that keeps it.
+        self.kind_changes: dict[str, Problem] = {}
         # Other decks' builds beside this package (newest first), and how many of this deck's
         # cards each holds under the same id and with the same text.
         self.other_builds = other_builds
@@ -357,7 +359,7 @@ class _Run:
                     earlier = parse_entry(before)
                     warning = kind_change_warning(earlier, card) if earlier is not None else None
                     if warning is not None:
-                        problems.append(warning)
+                        self.kind_changes.setdefault(card.id, warning)
         result.notes += len(outcome.cards)
         for number, build in enumerate(self.other_builds):
             for card, entry in zip(outcome.cards, outcome.entries, strict=True):
@@ -389,7 +391,17 @@ class _Run:
 
     def finish_checks(self) -> list[Problem]:
         """The deck-wide checks that need every card: repeated ids and look-alike questions."""
-        return self.cross.finish() + self.lint.problems(self.index)
+        problems = self.cross.finish(self._last_file)
+        # An id on two cards: which of them changed kind is not known, nor worth telling.
+        problems += [warning for card_id, warning in self.kind_changes.items()
+                     if card_id not in self.cross.repeated]
+        return problems + self.lint.problems(self.index)
+
+    def _last_file(self, card_id: str) -> str | None:
+        """The card file that had ``card_id`` in the last build, if any."""
+        before = self.previous.cards.get(card_id) if self.previous is not None else None
+        entry = parse_entry(before) if before is not None else None
+        return entry.file if entry is not None else None
 
 
 class _Taken:

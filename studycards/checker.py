@@ -11,6 +11,7 @@ import difflib
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from studycards.cards import (
@@ -252,6 +253,7 @@ class CrossFileChecks:
         # Names whose every level is spelled as first seen: most cards repeat a few tags.
         self._agreed: dict[str, set[str]] = {"tag": set(), "subdeck": set()}
         self._reported: set[tuple[str, str, str]] = set()
+        self.repeated: set[str] = set()  # the ids ``finish`` found on more than one card
 
     def add(self, cards: list[CardFacts], without_ids: list[CardFacts] | None = None) -> list[Problem]:
         """Take in a file's cards; the spellings are checked at once, the ids by ``finish``.
@@ -272,14 +274,28 @@ class CrossFileChecks:
                 problems += self._spelling("subdeck", card.subdeck, card, card.subdeck_position)
         return problems
 
-    def finish(self) -> list[Problem]:
-        """An error at each card whose id an earlier card has."""
+    def finish(self, last_file: Callable[[str], str | None] = lambda card_id: None) -> list[Problem]:
+        """An error at each card whose id another card keeps; the ids told are in ``repeated``.
+
+        Of the cards sharing an id, the one in the file that had it in the last build
+        (``last_file``: a file's name, without its folder) keeps it: the notes in Anki,
+        and their review history, are that card's. Else the first card in the deck does.
+        """
         problems = []
-        for card, first_file, first_line in self.index.repeated_ids():
-            line, column = card.position("id")
-            problems.append(Problem(card.file, line, column, "error",
-                                    f"card id '{card.id}' is used again (first at {first_file}:"
-                                    f"{first_line}); ids must be unique in the deck"))
+        for cards in self.index.repeated_ids():
+            kept = next((card for card in cards if card.file.rpartition("/")[2] == last_file(card.id)),
+                        cards[0])
+            self.repeated.add(kept.id)
+            where = f"{kept.file}:{kept.id_position[0]}"
+            for card in cards:
+                if card is kept:
+                    continue
+                line, column = card.position("id")
+                problems.append(Problem(card.file, line, column, "error", (
+                    f"card id '{card.id}' is used again (first at {where}); ids must be unique in the deck"
+                    if kept is cards[0] else
+                    f"card id '{card.id}' is used again: the card at {where} had it in the last build, and "
+                    "keeps it; give this card an id of its own")))
         return problems
 
     def _spelling(self, kind: str, name: str, card: CardFacts, place: tuple[int, int]) -> list[Problem]:

@@ -48,16 +48,18 @@ class DeckIndex:
         self._index()
         return self._db.execute("SELECT 1 FROM cards WHERE id = ? LIMIT 1", (card_id,)).fetchone() is not None
 
-    def repeated_ids(self) -> list[tuple[CardFacts, str, int]]:
-        """Each card whose id an earlier card has, with that first card's file and id line."""
+    def repeated_ids(self) -> list[list[CardFacts]]:
+        """The cards that share an id, each group in deck order."""
         self._index()
         rows = self._db.execute(f"""
-            WITH firsts AS (SELECT id, MIN(seq) AS seq FROM cards GROUP BY id HAVING COUNT(*) > 1)
-            SELECT {_LATER}, first.file, first.id_line
-            FROM firsts JOIN cards AS first ON first.seq = firsts.seq
-                JOIN cards AS later ON later.id = firsts.id AND later.seq > firsts.seq
+            SELECT {_LATER} FROM cards AS later
+            WHERE later.id IN (SELECT id FROM cards GROUP BY id HAVING COUNT(*) > 1)
             ORDER BY later.seq""")
-        return [(_facts(row[:_LATER_COLUMNS]), row[-2], row[-1]) for row in rows]
+        groups: dict[str, list[CardFacts]] = {}
+        for row in rows:
+            card = _facts(row)
+            groups.setdefault(card.id, []).append(card)
+        return list(groups.values())
 
     def look_alikes(self) -> list[tuple[CardFacts, tuple[str, str, int, int]]]:
         """Each card whose prompt signature an earlier card has, with that first card's

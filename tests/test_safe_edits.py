@@ -195,6 +195,29 @@ def test_a_changed_card_id_is_told(tmp_path: Path) -> None:
     assert (result.code, result.err) == (0, warning)
 
 
+def test_an_id_given_again_is_told_at_the_card_that_did_not_have_it(tmp_path: Path) -> None:
+    # A new card earlier in the deck takes an id a card in a later file has had since the last
+    # build: the new card is told to change, not the one whose note holds the review history,
+    # and the new card's other kind is no "changed kind" warning.
+    cards = copy_deck("every-kind", tmp_path)
+    assert run(str(cards)).code == 0
+    misc = (cards / "misc.yaml").read_text(encoding="utf-8")
+    new_card = "  - {id: talks-city, q: Which?, a: This, typed: true}\n"
+    (cards / "misc.yaml").write_text(misc.replace("cards:\n", "cards:\n" + new_card), encoding="utf-8")
+    for command in ("--plan", ""):
+        result = run(str(cards), *filter(None, [command]))
+        assert (result.code, result.err.splitlines()[0]) == (
+            1, f"{cards.as_posix()}/misc.yaml:2:10: error: card id 'talks-city' is used again: the card "
+               f"at {cards.as_posix()}/talks.yaml:4 had it in the last build, and keeps it; give this card "
+               "an id of its own")
+        assert result.err.splitlines()[1:] == ["1 error; nothing was written"]
+    # With no build to tell which card had it, the later card is told.
+    result = run(str(cards), "--out", str(tmp_path / "elsewhere" / "deck.apkg"))
+    assert result.err.splitlines()[0] == (
+        f"{cards.as_posix()}/talks.yaml:4:9: error: card id 'talks-city' is used again (first at "
+        f"{cards.as_posix()}/misc.yaml:2); ids must be unique in the deck")
+
+
 def test_plan_lists_every_change(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
