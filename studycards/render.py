@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import os
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -60,7 +61,11 @@ _MATHJAX_UNSAFE = re.compile(rf"(?<!\\)(?:\\\\)*(\\(?:{_MATHJAX_UNSAFE_NAMES}))(
 # The first character of a tag that Anki acts on (see ``inert_anki_tags``): its "[", or,
 # in a cloze hint, which Anki puts in brackets, the character after the hint's "::".
 _ANKI_TAG_NAME = r"(?:sound:|anki:|\[type:|/?(?:latex|\$\$?)\])"
-_ANKI_TAG = re.compile(rf"\[(?={_ANKI_TAG_NAME})|(?<=::)(?={_ANKI_TAG_NAME}).", re.IGNORECASE)
+# A hint that is a LaTeX tag's name, whole ("{{c1::x::latex}}"), makes the tag once Anki adds the brackets.
+_ANKI_HINT_TAG_NAME = r"(?:sound:|anki:|\[type:|/?(?:latex|\$\$?)(?:\]|\}\}))"
+_ANKI_TAG = re.compile(rf"\[(?={_ANKI_TAG_NAME})|(?<=::)(?={_ANKI_HINT_TAG_NAME}).", re.IGNORECASE)
+# A character right after a tag: see ``nfc_stable``.
+_AFTER_TAG = re.compile(r">(.)", re.DOTALL)
 _MATH_OPENING = re.compile(r"\\[(\[]")
 # One of Anki's own tags, whole: what removing tags inside a cloze's math could make.
 _ANKI_TAG_MADE = re.compile(rf"\[{_ANKI_TAG_NAME}", re.IGNORECASE)
@@ -203,7 +208,7 @@ class Renderer:
                       if unsafe[1:] in _MATHJAX_LOADING else "MathJax would make it a link, a style or HTML "
                       "attributes")
             problems.append(Problem(*place, "error", f"math may not use {unsafe}: in Anki, {effect}"))
-        return inert_anki_tags(rendered.rstrip("\n"))
+        return nfc_stable(inert_anki_tags(rendered.rstrip("\n")))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
         # markdown-it percent-encodes the target; the file is named as the author wrote it.
@@ -395,7 +400,21 @@ def choices_html(card: Card, choices: list[str]) -> str:
     for choice, html in zip(card.choices, choices, strict=True):
         css_class = ' class="correct"' if choice == card.answer else ""
         items.append(f"<li{css_class}>{html}</li>")
-    return f'<ol class="choices">{"".join(items)}</ol>'
+    return nfc_stable(f'<ol class="choices">{"".join(items)}</ol>')
+
+
+def nfc_stable(html: str) -> str:
+    """HTML that stays the same HTML when Anki stores it in Unicode's NFC, as it stores every field.
+
+    Text that starts with a combining mark, right after a tag, would be composed with the
+    tag's ">" (">" and U+0338 make "≯"), leaving the tag open and the text inside it, as
+    attributes. Such a mark becomes a character reference, which NFC leaves alone and a
+    browser shows as the mark. (The text itself is NFC already: see the checker.)
+    """
+    if unicodedata.is_normalized("NFC", html):
+        return html
+    return _AFTER_TAG.sub(lambda match: f">&#{ord(match.group(1))};" if unicodedata.combining(match.group(1))
+                          else match.group(), html)
 
 
 def _make_markdown() -> MarkdownIt:

@@ -48,13 +48,13 @@ def card_sides(collection: Collection, card_id: str) -> list[tuple[str, str]]:
     return [(without_style(card.question()), without_style(card.answer())) for card in cards]
 
 
-# Only the note templates' own markup may appear; nothing the author typed.
-TEMPLATE_ELEMENTS = {"div", "hr", "span", "ol", "li"}
+# Only the note templates' own markup, and Markdown's, may appear; nothing the author typed.
+TEMPLATE_ELEMENTS = {"div", "hr", "span", "ol", "li", "strong", "em", "code"}
 TEMPLATE_ATTRIBUTES = {"class", "id", "data-cloze", "data-ordinal"}
 
 
 @pytest.mark.parametrize("card_id", ["script", "comment", "cloze", "choice", "type-box", "hint-tags",
-                                     "plain-hint", "latex"])
+                                     "plain-hint", "latex", "tex-hints", "combining", "combining-cloze"])
 def test_hostile_text_is_shown_as_text(card_id: str, tmp_path: Path, collection: Collection) -> None:
     imported(tmp_path, collection, "hostile")
     for question, answer in card_sides(collection, card_id):
@@ -104,7 +104,7 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
     (question, _), = card_sides(collection, "plain-hint")
     assert question == ('<div class="question">Plain <span class="cloze" data-cloze="x" data-ordinal="1">'
                         "[&#115;ound:evil.mp3]</span> text</div>")
-    for card_id in ("hint-tags", "plain-hint", "latex"):
+    for card_id in ("hint-tags", "plain-hint", "latex", "tex-hints"):
         for note_card in collection.get_note(collection.find_notes(f'"origin:*· {card_id}"')[0]).cards():
             assert (note_card.question_av_tags(), note_card.answer_av_tags()) == ([], [])
             for side in (note_card.question(), note_card.answer()):
@@ -112,6 +112,12 @@ def test_hostile_text_stays_visible(tmp_path: Path, collection: Collection) -> N
     (question, _), = card_sides(collection, "latex")
     assert question == ('<div class="question">What is &#91;$]x^2&#91;/$], &#91;LaTeX]\\input{/etc/passwd}'
                         "&#91;/latex] and &#91;$$]y&#91;/$$]?</div>")
+    # A combining mark after a tag is kept, as a character reference: Anki's NFC leaves the tag closed.
+    (question, answer), = card_sides(collection, "combining")
+    assert question == ('<div class="question"><strong>&#824; onmouseover=alert(1) x</strong> and '
+                        '<em>&#824;\u0301 onclick=alert(2)</em> end</div>\n'
+                        '<div class="front"><ol class="choices"><li>&#824; onclick=alert(3) y</li>'
+                        '<li class="correct">Plain</li></ol></div>')
     description = collection.decks.by_name('Hostile & "deck"')["desc"]
     assert description == "&lt;script&gt;window.pwned = 'description'&lt;/script&gt;"
 
