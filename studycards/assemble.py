@@ -266,7 +266,7 @@ class _DeckReader:
                                                     f"in {result.target.parent.as_posix()}"))
             result.earlier_deck_id = renamed_from.deck_id
         result.problems += run.finish_checks()
-        result.plan = run.plan.finish() if run.plan is not None else None
+        result.plan = run.plan.finish(deck.name) if run.plan is not None else None
         for card_id, twin in result.plan.renamed if result.plan is not None else ():
             file, position = run.added_at[card_id]
             result.problems.append(Problem(file, *position, "warning",

@@ -147,13 +147,23 @@ class PlanBuilder:
             plan.unchanged += 1
         return before_text
 
-    def finish(self) -> Plan:
+    def finish(self, deck_name: str) -> Plan:
+        """The plan, once every card has been added; ``deck_name``: the deck's name now."""
         plan = self.plan
         plan.added.sort()
         plan.changed.sort()
         plan.moved.sort()
         plan.removed = sorted((card_id, _file_of(text))
                               for card_id, text in self.previous.cards.items() if card_id not in self._seen)
+        # Where the removed cards' notes are: in the deck, or in the deck they were imported into
+        # under an earlier name (Anki leaves notes where they are).
+        decks = {deck_name}
+        for card_id, _ in plan.removed:
+            removed = parse_entry(self.previous.cards[card_id])
+            if removed is not None and removed.subdeck != deck_name \
+                    and not removed.subdeck.startswith(f"{deck_name}::"):
+                decks.add(removed.subdeck)
+        plan.removed_decks = sorted(decks)
         # An added card with a removed card's very text: most likely the same card, its id changed.
         removed_by_text: dict[tuple[object, ...], str] = {}
         for card_id, _ in plan.removed:
@@ -178,6 +188,7 @@ class Plan:
     changed: list[tuple[str, list[str]]] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
+    removed_decks: list[str] = field(default_factory=list)  # the decks the removed cards' notes are in
     notetype_changes: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # added card id, removed twin's id
     unchanged: int = 0
@@ -207,6 +218,7 @@ def _file_of(text: str) -> str:
 # What a regular expression reads as more than itself; "#", "&", "-" and "~" too, which Rust's
 # regular expressions allow to be escaped.
 _REGEX_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$#&\-~]")
+_DECK_SEARCH_SPECIAL = re.compile(r'[\\"*_]')
 
 
 def kind_change_warning(before: CardEntry, card: CardFacts) -> Problem | None:
@@ -274,16 +286,25 @@ def read_manifest(path: Path) -> Manifest | None:
         return None
 
 
-def removed_search(removed: list[tuple[str, str]]) -> str:
+def removed_search(removed: list[tuple[str, str]], decks: list[str]) -> str:
     """A search to paste into Anki's browser that finds exactly the removed cards' notes.
 
     Each matches its note's whole origin field ("file · id", as ``render.origin`` makes it)
     with a case-sensitive regular expression: Anki's plain search takes "_" for any
-    character and ignores case, so "basic_one" would also find "BASIC-one".
+    character and ignores case, so "basic_one" would also find "BASIC-one". Another deck
+    built by this program can have a card of the same file and id: only ``decks`` (and
+    their subdecks) are searched.
     """
     # A card whose file the manifest no longer says is matched by its id alone.
     terms = [f'"origin:re:(?-i){"^" if file else ""}{_literal(origin_text(file, card_id))}$"'
              for card_id, file in removed]
+    # In a deck search, "*" and "_" are wildcards; a backslash makes each character literal.
+    deck_terms = ['"deck:' + _DECK_SEARCH_SPECIAL.sub(lambda match: "\\" + match.group(), name) + '"'
+                  for name in decks]
+    return " ".join(_any_of(terms) for terms in (terms, deck_terms))
+
+
+def _any_of(terms: list[str]) -> str:
     return terms[0] if len(terms) == 1 else f"({' or '.join(terms)})"
 
 
@@ -313,7 +334,7 @@ def format_plan(plan: Plan, target: Path, new_card_files: dict[str, str]) -> lis
         lines += [f"  - {card_id}  (was in {file or 'an unknown file'})" for card_id, file in plan.removed]
         lines.append("  Anki never deletes notes on import: these stay in your collection.")
         lines.append("  To find them, paste this into the search bar of Anki's browser:")
-        lines.append(f"    {removed_search(plan.removed)}")
+        lines.append(f"    {removed_search(plan.removed, plan.removed_decks)}")
     if plan.notetype_changes:
         lines.append("note type schema changes:")
         lines += [f"  ! {change}" for change in plan.notetype_changes]

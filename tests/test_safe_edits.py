@@ -247,7 +247,7 @@ def test_plan_lists_every_change(tmp_path: Path) -> None:
         "  - talks-month  (was in beta.yaml)",
         "  Anki never deletes notes on import: these stay in your collection.",
         "  To find them, paste this into the search bar of Anki's browser:",
-        '    "origin:re:(?-i)^beta\\.yaml · talks\\-month$"',
+        '    "origin:re:(?-i)^beta\\.yaml · talks\\-month$" "deck:History"',
     ]
     # --plan writes nothing: not the id, not the package, not the manifest.
     assert (cards / "beta.yaml").read_bytes() == beta_before
@@ -687,22 +687,37 @@ def test_ids_go_only_into_a_file_as_it_was_read(tmp_path: Path) -> None:
     assert sorted(path.name for path in cards.iterdir()) == ["topic.yaml"]
 
 
+def test_removed_search_looks_in_the_deck_a_card_was_imported_into_under_an_earlier_name(
+        tmp_path: Path) -> None:
+    # Anki leaves notes in their deck when the deck's name changes in deck.yaml.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    (cards / "deck.yaml").write_text("id: history\nname: Story\nsource: Test fixture\n", encoding="utf-8")
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    (cards / "beta.yaml").write_text(beta[:beta.index("  - id: talks-month")], encoding="utf-8")
+    search = run(str(cards), "--plan").out.splitlines()[-1].strip()
+    assert search.endswith(' ("deck:History::Beta" or "deck:Story")'), search
+
+
 def test_removed_search_finds_only_the_removed_notes(tmp_path: Path, collection: Collection) -> None:
     # Anki's plain search takes "_" for any character and ignores case: "basic_one" would find all.
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    (cards / "deck.yaml").write_text("id: search\nname: Search\nsource: Fixture\n", encoding="utf-8")
+    # Another deck built by this program, with a card of the same file and id, is not searched.
     ids = ["basic_one", "basic-one", "BASIC_ONE", "basic.one", "basicXone"]
-    (cards / "a_b.yaml").write_text("cards:\n" + "".join(
-        f"  - {{id: {card_id}, q: 'Which {number}?', a: '{number}'}}\n"
-        for number, card_id in enumerate(ids)), encoding="utf-8")
-    assert run(str(cards)).code == 0
-    import_package(collection, tmp_path / "dist" / "search.apkg")
+    for deck_id, name in (("other", "Search_deck"), ("search", 'Search_deck *"1"*')):
+        cards = tmp_path / deck_id / "cards"
+        cards.mkdir(parents=True)
+        (cards / "deck.yaml").write_text(f"id: {deck_id}\nname: '{name}'\nsource: Fixture\n",
+                                         encoding="utf-8")
+        (cards / "a_b.yaml").write_text("cards:\n" + "".join(
+            f"  - {{id: {card_id}, q: 'Which {number} in {deck_id}?', a: '{number}'}}\n"
+            for number, card_id in enumerate(ids)), encoding="utf-8")
+        assert run(str(cards), "--out", str(tmp_path / "dist" / f"{deck_id}.apkg")).code == 0
+        import_package(collection, tmp_path / "dist" / f"{deck_id}.apkg")
     text = (cards / "a_b.yaml").read_text(encoding="utf-8")
-    (cards / "a_b.yaml").write_text(text.replace("  - {id: basic_one, q: 'Which 0?', a: '0'}\n", ""),
-                                    encoding="utf-8")
-    plan = run(str(cards), "--plan")
+    removed = "  - {id: basic_one, q: 'Which 0 in search?', a: '0'}\n"
+    (cards / "a_b.yaml").write_text(text.replace(removed, ""), encoding="utf-8")
+    plan = run(str(cards), "--plan", "--out", str(tmp_path / "dist" / "search.apkg"))
     search = plan.out.splitlines()[-1].strip()
-    assert search == '"origin:re:(?-i)^a_b\\.yaml · basic_one$"'
+    assert search == '"origin:re:(?-i)^a_b\\.yaml · basic_one$" "deck:Search\\_deck \\*\\"1\\"\\*"'
     (found,) = collection.find_notes(search)
-    assert collection.get_note(found)["Origin"] == "a_b.yaml · basic_one"
+    assert collection.get_note(found)["Question"] == "Which 0 in search?"
