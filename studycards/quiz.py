@@ -127,7 +127,7 @@ def quiz_data(deck: Deck, note: RenderedNote, media: dict[str, MediaFile]) -> di
     return {
         "id": card.id,
         "kind": card.kind.value,
-        "file": card.file,
+        "file": card.file_name,  # not the folder: the page is handed out, and names no one's disk
         "line": card.line,
         "deck": deck.full_deck_name(card.subdeck),
         "tags": list(card.tags),

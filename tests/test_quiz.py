@@ -35,6 +35,15 @@ def build_quiz(deck: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     return page
 
 
+def test_the_page_names_no_folder_of_the_authors_disk(tmp_path: Path) -> None:
+    # A page handed out says where a card comes from as its back in Anki does: by file name.
+    cards = copy_deck("every-kind", tmp_path / "home" / "alice")
+    assert run(str(cards.resolve()), "--out", str(tmp_path / "deck.apkg")).code == 0
+    page = (tmp_path / "deck.html").read_text(encoding="utf-8")
+    assert "alice" not in page
+    assert {card["file"] for card in deck_data(page)["cards"]} == {"misc.yaml", "people.yaml", "talks.yaml"}
+
+
 def deck_data(page: str) -> dict[str, Any]:
     (data,) = _DATA.findall(page)
     loaded: dict[str, Any] = json.loads(data)
@@ -95,7 +104,7 @@ def test_every_card_and_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "talks-city-choice": [""],
     }
     cards = {card["id"]: card for card in deck_data(page)["cards"]}
-    assert (cards["talks-city"]["file"], cards["talks-city"]["line"]) == ("cards/talks.yaml", 4)
+    assert (cards["talks-city"]["file"], cards["talks-city"]["line"]) == ("talks.yaml", 4)
     assert cards["talks-city"]["deck"] == "Every kind::The talks"
     assert cards["wang-principle"]["tags"] == ["people", "speaker::wang"]
     assert deck_data(page)["tags"] == ["people", "place", "speaker", "speaker::wang", "talks"]

@@ -149,7 +149,7 @@ def test_click_through_the_quiz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     expect(page.locator("#feedback")).to_have_class("feedback wrong")
     expect(page.locator("#card .answer")).to_have_text("Seoul")
     expect(page.locator("#card .source")).to_have_text("Quiz fixture source")
-    expect(page.locator("#card .origin")).to_have_text("cards/quiz.yaml:5 · quiz-capital")
+    expect(page.locator("#card .origin")).to_have_text("quiz.yaml:5 · quiz-capital")
     expect(page.locator("#reveal")).to_be_hidden()
     page.click("#next")
 
@@ -175,7 +175,7 @@ def test_click_through_the_quiz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     expect(page.locator("#next")).to_be_hidden()
     page.click("#reveal")
     expect(page.locator("#card .cloze")).to_have_text("zero-sum")
-    expect(page.locator("#card .meta")).to_contain_text("cards/quiz.yaml:14 · quiz-zero-sum")
+    expect(page.locator("#card .meta")).to_contain_text("quiz.yaml:14 · quiz-zero-sum")
     page.click("#knew")
     expect(page.locator("#feedback")).to_have_text("✓ Knew it")
     page.click("#next")
@@ -211,7 +211,7 @@ def test_click_through_the_quiz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     page.click("#overview-toggle")
     expect(page.locator("#quiz")).to_be_hidden()
     expect(page.locator("#overview .ov-where")).to_have_text(
-        ["cards/quiz.yaml:5", "cards/quiz.yaml:10", "cards/quiz.yaml:14", "cards/quiz.yaml:16"])
+        ["quiz.yaml:5", "quiz.yaml:10", "quiz.yaml:14", "quiz.yaml:16"])
     expect(page.locator("#overview .ov-id")).to_have_text(
         ["quiz-capital", "quiz-principle", "quiz-zero-sum", "quiz-map"])
     expect(page.locator("#overview .ov-item")).to_have_count(5)
