@@ -98,6 +98,8 @@ _ESCAPE_NAMES = {"0": "a NUL character", "a": "a bell character", "b": "a backsp
                  "P": "a paragraph separator"}
 # Markdown and cloze text that YAML reads as syntax when a plain value starts with it.
 _SYNTAX_START = re.compile(r"\{\{|[*@`%]|!(?!!)|\[[^\]]*\][ \t]*[^\s,\]}#]|[|>](?![-+0-9]*[ \t]*(?:#|$))")
+# Quotes a word processor or a phone keyboard types: to YAML they are text like any other.
+_TYPOGRAPHIC_QUOTES = "\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb"
 _QUOTED_THEN_TEXT = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*')[ \t]*[^\s#,\]}]")
 
 
@@ -419,6 +421,9 @@ def _quoting_hint(text: str, line: int) -> str:
     if start:
         return (f"; a value that starts with '{start.group()[0]}' is read as YAML syntax: "
                 "to keep it as text, put the whole value in quotes")
+    if value_text[0] in _TYPOGRAPHIC_QUOTES:
+        return (f"; '{value_text[0]}' is a typographic quote, which YAML reads as text: put the whole "
+                "value in straight quotes, \" or '")
     if _QUOTED_THEN_TEXT.match(value_text):
         return ("; a quoted value must end at its closing quote: to keep the quotes as text, "
                 "put the whole value in the other kind of quotes (in single quotes, write ' as '')")

@@ -48,6 +48,7 @@ SAMPLES = {
     "comment-with-colon": "cards:\n  - id: a\n    q: Where?\n     a: Beijing  # source: paragraph 1\n",
     "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
     "backslash-at-end": 'q: "C:\\',
+    "typographic-quotes": "cards:\n  - a: \u201cThe city: Beijing\u201d\n",
     "no-space-after-colon": "cards:\n  - id: a\n    q: Which?\n    a:Beijing\n",
     "indented-too-far": "cards:\n  - id: b\n    q: Which?\n      a: Beijing\n",
     "no-space-after-dash": "cards:\n  -id: c\n    q: Which?\n",
@@ -187,6 +188,9 @@ EXPECTED_PROBLEMS = {
     "backslash-at-end": "f.yaml:1:7: error: invalid YAML: found a backslash at the end of the text, with "
                         "nothing to escape while scanning a double-quoted scalar that starts at line 1, "
                         "column 4" + BACKSLASH_HINT,
+    "typographic-quotes": "f.yaml:2:17: error: invalid YAML: mapping values are not allowed in this context; "
+                          "'\u201c' is a typographic quote, which YAML reads as text: put the whole value in "
+                          "straight quotes, \" or '",
 }
 
 
