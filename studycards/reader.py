@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u
 # PyYAML (YAML 1.1) breaks lines at these too, where editors do not: typed raw, one would
 # fold a quoted value and shift every line number after it. Written as an escape, it is text.
 _YAML_ONLY_LINE_BREAK = re.compile("[\x85\u2028\u2029]")
+# A byte order mark that starts a line past the first: libyaml skips it, PyYAML's own parser does not.
+_LINE_START_BYTE_ORDER_MARK = re.compile("(?:(?<=[\n\r])|^)\ufeff")
 _LINE_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
 
 # libyaml and PyYAML's Python parser word a few errors differently; the
@@ -91,6 +94,10 @@ _ESCAPE_BEFORE_LETTERS = re.compile(r"(?<!\\)(?:\\\\)*(\\[0abtnvfreNLP])([A-Za-z
 _BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use "
                    "single quotes")
 # A key (or a list item's first key) followed by a full-width colon: "q： Which?", "- id： a".
+# A space YAML does not take for one, where the layout needs a space: before a key or a "-",
+# after a "-" or a key's ":". Pasted from a web page or a word processor, it looks the same.
+_ODD_SPACE_IN_LAYOUT = re.compile(
+    "[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?([\u00a0\u2007\u202f\u3000\ufeff\u200b\u2060])")
 _FULL_WIDTH_COLON_KEY = re.compile("[ \t]*(?:-[ \t]+)?[A-Za-z][A-Za-z0-9_-]*[ \t]*\uff1a")
 _ESCAPE_NAMES = {"0": "a NUL character", "a": "a bell character", "b": "a backspace", "t": "a tab",
                  "n": "a line break", "v": "a vertical tab", "f": "a form feed", "r": "a carriage return",
@@ -173,6 +180,11 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
         character = control.group()
         name = "NUL byte" if character == "\x00" else f"control character U+{ord(character):04X}"
         return None, [Problem(path, line, column, "error", f"{name} is not allowed in YAML")]
+    mark_at_line_start = _LINE_START_BYTE_ORDER_MARK.search(text)
+    if mark_at_line_start:
+        line, column = _text_position(text, mark_at_line_start.start())
+        return None, [Problem(path, line, column, "error",
+                              "an invisible byte order mark (U+FEFF) starts this line: remove it")]
     line_break = _YAML_ONLY_LINE_BREAK.search(text)
     if line_break:
         line, column = _text_position(text, line_break.start())
@@ -403,6 +415,24 @@ def _layout_hint(text: str, line: int) -> str:
     return ""
 
 
+def _odd_space_in_layout(text: str, line: int) -> tuple[int, int, str, str] | None:
+    """The place and message of a space YAML does not take for one, on ``line`` or the line before.
+
+    The parser stops a line or more later than such a space, with words about keys; the
+    space itself looks like any other.
+    """
+    lines = _lines_to(text, line)
+    for number in range(max(1, len(lines) - 1), len(lines) + 1):
+        found = _ODD_SPACE_IN_LAYOUT.match(lines[number - 1])
+        if found:
+            character = found.group(1)
+            name = unicodedata.name(character, "").lower()
+            return (number, found.start(1) + 1, "error",
+                    f"invalid YAML: U+{ord(character):04X} ({name}) is not a space to YAML: "
+                    "replace it with a normal space" + ("" if character.isspace() else ", or remove it"))
+    return None
+
+
 def _quoting_hint(text: str, line: int) -> str:
     """How to keep a value as text, when the value on ``line`` is text that YAML reads as syntax.
 
@@ -449,6 +479,9 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
     if offending == "\t":
         return Problem(path, line, column, "error",
                        "tab character used for indentation; YAML indents with spaces")
+    odd_space = _odd_space_in_layout(text, line)
+    if odd_space is not None:
+        return Problem(path, *odd_space)
     problem = error.problem or "invalid YAML"
     problem = _PYTHON_TO_LIBYAML_WORDING.get(problem.split(", but found")[0], problem)
     context_words = error.context or ""

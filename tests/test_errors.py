@@ -167,6 +167,18 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
        f"2:3:12: error: cloze deletion '{typo.replace('{', '{{')}' is miswritten: "
        "Anki would show it as text; write '{{{{c' and a number, then '::', as in {{{{c1::answer}}}}")
       for typo in ("{{c1:", "{{C1::", "{c1::", "{{c::", "{{ c1 ::", "{{c1\uff1a\uff1a")],
+    # Spaces pasted from a web page or typed on a phone look like spaces, but are not to YAML.
+    *[(text, f"2:{place}: error: invalid YAML: {character} is not a space to YAML: replace it with a normal "
+             f"space{also}")
+      for text, place, character, also in (
+          ("cards:\n  - id: a\n    q:\u00a0Which?\n    a: This\n", "3:7", "U+00A0 (no-break space)", ""),
+          ("cards:\n  -\u00a0id: a\n    q: Which?\n    a: This\n", "2:4", "U+00A0 (no-break space)", ""),
+          ("cards:\n  - id: a\n    q: Which?\n  \u3000a: This\n", "4:3", "U+3000 (ideographic space)", ""),
+          ("cards:\n  - id: a\n   \u200bq: Which?\n    a: This\n", "3:4", "U+200B (zero width space)",
+           ", or remove it"))],
+    # One parser skips it there, the other does not.
+    ("cards:\n  - id: a\n\ufeff   q: Which?\n    a: This\n",
+     "2:3:1: error: an invisible byte order mark (U+FEFF) starts this line: remove it"),
     # An empty cloze is a cloze card still: no talk of a missing q and a.
     ("cards:\n  - id: c\n    cloze: ''\n", "2:3:12: error: 'cloze' is empty"),
     ("cards:\n  - id: c\n    q: Which?\n    cloze: '{{c1::x}}'\n",
