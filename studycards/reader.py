@@ -209,7 +209,7 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
         warnings: list[Problem] = []
         root, problem = _build_tree(iter(parser.get_event, None), path, text, warnings)
     except yaml.MarkedYAMLError as error:
-        return None, [_syntax_problem(error, text, path)]
+        return None, [_syntax_problem(error, text, path, loader or default_loader())]
     except yaml.reader.ReaderError as error:
         # ``decode`` refuses these characters first; here, libyaml's position would count bytes.
         at = text.find(chr(error.character)) if isinstance(error.character, int) else -1
@@ -392,6 +392,7 @@ def _refused(event: Any, path: str, text: str) -> Problem:
 # list's dash, and a key indented deeper than the one above it.
 _NO_SPACE_AFTER_COLON = re.compile(r"[ \t]*(?:-[ \t]+)*[A-Za-z_][\w-]*:[^\s:/]")  # "a:Beijing", not "10:30"
 _NO_SPACE_AFTER_DASH = re.compile(r"[ \t]*-[\w-]+:")
+_KEY_OR_ITEM = re.compile(r"([ \t]*)(?:-[ \t]|[\w-]+:(?:[ \t]|$))")  # group 1: its indentation
 _KEY_AND_TEXT = re.compile(r"([ \t]*(?:-[ \t]+)*)[\w-]+:[ \t]+[^\s|>]")  # group 1: up to the key
 
 
@@ -415,7 +416,7 @@ def _layout_hint(text: str, line: int) -> str:
     return ""
 
 
-def _odd_space_in_layout(text: str, line: int) -> tuple[int, int, str, str] | None:
+def _odd_space_in_layout(text: str, line: int) -> tuple[int, int, str] | None:
     """The place and message of a space YAML does not take for one, on ``line`` or the line before.
 
     The parser stops a line or more later than such a space, with words about keys; the
@@ -427,7 +428,7 @@ def _odd_space_in_layout(text: str, line: int) -> tuple[int, int, str, str] | No
         if found:
             character = found.group(1)
             name = unicodedata.name(character, "").lower()
-            return (number, found.start(1) + 1, "error",
+            return (number, found.start(1) + 1,
                     f"invalid YAML: U+{ord(character):04X} ({name}) is not a space to YAML: "
                     "replace it with a normal space" + ("" if character.isspace() else ", or remove it"))
     return None
@@ -472,7 +473,7 @@ def _mark(mark: Any) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Problem:
+def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str, loader: type) -> Problem:
     mark = error.problem_mark or error.context_mark
     line, column = _error_position(mark, text) if mark is not None else (1, 1)
     offending = _character_at(text, line, column)
@@ -481,7 +482,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
                        "tab character used for indentation; YAML indents with spaces")
     odd_space = _odd_space_in_layout(text, line)
     if odd_space is not None:
-        return Problem(path, *odd_space)
+        return Problem(path, odd_space[0], odd_space[1], "error", odd_space[2])
     problem = error.problem or "invalid YAML"
     problem = _PYTHON_TO_LIBYAML_WORDING.get(problem.split(", but found")[0], problem)
     context_words = error.context or ""
@@ -531,8 +532,46 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str) -> Proble
         return Problem(path, opened_line, opened_column, "error",
                        f"invalid YAML: this {what} is not closed (at line {line}, column {column}: "
                        f"{problem}){hint}")
+    run_on = None if opened_before else _quote_run_on(text, loader, line)
+    if run_on is not None:
+        (opened_line, opened_column), (end_line, end_column), quote = run_on
+        hint = "; in single quotes, write ' as ''" if quote == "'" else ""
+        return Problem(path, opened_line, opened_column, "error",
+                       f"invalid YAML: this quote is not closed on its line: the value runs on over the "
+                       f"lines below, to the {quote} at line {end_line}, column {end_column}{hint}")
     hint = escape_hint or ("" if opened_before else _quoting_hint(text, line) or _layout_hint(text, line))
     return Problem(path, line, column, "error", f"invalid YAML: {problem}{context}{hint}")
+
+
+def _quote_run_on(text: str, loader: type, line: int) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+    """Where a quoted value opens and ends, if it ran on from its line to ``line``, over keys.
+
+    A quote left open takes in the lines below it, keys and all, up to the next quote of
+    its kind, often an apostrophe or another value's opening quote; the parser stops just
+    after that. A value quoted over several lines on purpose holds no line that looks like
+    a key at its own key's depth, nor a new list item.
+    """
+    scanner = loader(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            start, end = token.start_mark, token.end_mark
+            if start.line + 1 > line:
+                break
+            if type(token) is yaml.ScalarToken and token.style in ("'", '"') and end.line + 1 == line \
+                    and start.line < end.line:
+                rows = LINE_BREAK.split(text)
+                opening_row = rows[start.line]
+                depth = len(opening_row) - len(opening_row.lstrip(" "))
+                for row in rows[start.line + 1:end.line + 1]:
+                    key = _KEY_OR_ITEM.match(row)
+                    if key and len(key.group(1)) <= depth:
+                        return (start.line + 1, start.column + 1), (end.line + 1, end.column), token.style
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    return None
 
 
 def _error_position(mark: Any, text: str) -> tuple[int, int]:

@@ -49,6 +49,10 @@ SAMPLES = {
     "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
     "backslash-at-end": 'q: "C:\\',
     "typographic-quotes": "cards:\n  - a: \u201cThe city: Beijing\u201d\n",
+    # A quote left open runs on over the keys below, to an apostrophe or the next value's quote.
+    "quote-runs-on-to-apostrophe": "cards:\n  - id: a\n    q: 'Cho Tae-yul\n    a: South Korea's minister\n",
+    "quote-runs-on-to-next-value": 'cards:\n  - id: a\n    q: "Which city\n    a: Beijing\n  - id: b\n'
+                                   '    q: "Where?"\n    a: There\n',
     "no-space-after-colon": "cards:\n  - id: a\n    q: Which?\n    a:Beijing\n",
     "indented-too-far": "cards:\n  - id: b\n    q: Which?\n      a: Beijing\n",
     "no-space-after-dash": "cards:\n  -id: c\n    q: Which?\n",
@@ -188,6 +192,11 @@ EXPECTED_PROBLEMS = {
     "backslash-at-end": "f.yaml:1:7: error: invalid YAML: found a backslash at the end of the text, with "
                         "nothing to escape while scanning a double-quoted scalar that starts at line 1, "
                         "column 4" + BACKSLASH_HINT,
+    "quote-runs-on-to-apostrophe": "f.yaml:3:8: error: invalid YAML: this quote is not closed on its line: "
+                                   "the value runs on over the lines below, to the ' at line 4, column 19; "
+                                   "in single quotes, write ' as ''",
+    "quote-runs-on-to-next-value": "f.yaml:3:8: error: invalid YAML: this quote is not closed on its line: "
+                                   "the value runs on over the lines below, to the \" at line 6, column 8",
     "typographic-quotes": "f.yaml:2:17: error: invalid YAML: mapping values are not allowed in this context; "
                           "'\u201c' is a typographic quote, which YAML reads as text: put the whole value in "
                           "straight quotes, \" or '",
