@@ -392,7 +392,11 @@ def _refused(event: Any, path: str, text: str) -> Problem:
 # list's dash, and a key indented deeper than the one above it.
 _NO_SPACE_AFTER_COLON = re.compile(r"[ \t]*(?:-[ \t]+)*[A-Za-z_][\w-]*:[^\s:/]")  # "a:Beijing", not "10:30"
 _NO_SPACE_AFTER_DASH = re.compile(r"[ \t]*-[\w-]+:")
+# What a word processor or a phone keyboard makes of a list item's "-": a dash or a bullet.
+_DASH_LOOK_ALIKE = re.compile("[ \t]*[\u2010-\u2015\u2212\u2022\u00b7\u2043][ \t]")
 _KEY_OR_ITEM = re.compile(r"([ \t]*)(?:-[ \t]|[\w-]+:(?:[ \t]|$))")  # group 1: its indentation
+_ITEM = re.compile(r"[ \t]*-(?:[ \t]|$)")
+_KEY_AND_VALUE = re.compile(r"[ \t]*(?:-[ \t]+)*[\w-]+:(?:[ \t]|$)")
 _KEY_AND_TEXT = re.compile(r"([ \t]*(?:-[ \t]+)*)[\w-]+:[ \t]+[^\s|>]")  # group 1: up to the key
 
 
@@ -400,6 +404,10 @@ def _layout_hint(text: str, line: int) -> str:
     """What is wrong with the layout of the lines just before ``line``, if it is a common slip."""
     lines = _lines_to(text, line)
     before = [row for row in lines[:-1] if row.strip() and not row.lstrip().startswith("#")]
+    current = lines[-1] if lines else ""
+    if _DASH_LOOK_ALIKE.match(current):
+        return (f"; '{current.lstrip()[0]}' is not a list item's '-': type the plain hyphen-minus, "
+                "then a space")
     for row in (before[-1:] if before else []) + lines[-1:]:
         if _FULL_WIDTH_COLON_KEY.match(row):  # typed with an East Asian keyboard layout
             return "; '\uff1a' is a full-width colon: a key needs ':' and a space"
@@ -407,13 +415,34 @@ def _layout_hint(text: str, line: int) -> str:
             return "; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')"
         if _NO_SPACE_AFTER_DASH.match(row):
             return "; a list item's '-' needs a space after it ('- id: …', not '-id: …')"
-    current = lines[-1] if lines else ""
     above = _KEY_AND_TEXT.match(before[-1]) if before else None
     indent = len(current) - len(current.lstrip(" "))
     if above and current.strip() and indent > len(above.group(1)):
         return ("; this line is indented deeper than the key above it: if it goes on that key's text, "
                 "put the whole text in quotes; if it is a key of its own, line it up with the one above")
-    return ""
+    if current.strip() and ":" not in current:
+        return ("; this line has no ':': if it is a key, write ':' and a space after it; if it goes on the "
+                "text above, put the whole text in quotes")
+    return _misaligned_hint(before, current)
+
+
+def _misaligned_hint(before: list[str], current: str) -> str:
+    """What this line's key or "-" should line up with, when it lines up with none above it."""
+    if _KEY_OR_ITEM.match(current) is None:
+        return ""
+    is_item = current.lstrip(" ").startswith("-")
+    indent = len(current) - len(current.lstrip(" "))
+    # The columns of the list items' "-" above, or of the keys above ("  - id:" has its key at 4).
+    lines_up_with = _ITEM if is_item else _KEY_AND_VALUE
+    columns = {len(row) - len(row.lstrip(" " if is_item else " -\t")) for row in before
+               if lines_up_with.match(row)}
+    if not columns or indent in columns:
+        return ""
+    what = "list item's '-'" if is_item else "key"
+    spaces = " or ".join(str(column) for column in sorted(columns))
+    plural = "" if indent == 1 else "s"
+    return (f"; this {what} is indented {indent} space{plural}, like no {what} above it (those are "
+            f"indented {spaces}): line it up with one of them")
 
 
 def _odd_space_in_layout(text: str, line: int) -> tuple[int, int, str] | None:
@@ -508,6 +537,10 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str, loader: t
         escape_hint = _BACKSLASH_HINT
     elif "hexdecimal number" in problem or "hexadecimal numbers" in problem:
         problem, context_words = _BAD_HEX_ESCAPE, _ESCAPE_CONTEXT
+    if problem == "could not find expected ':'" and error.context_mark is not None:
+        # Said at the line after the key, where the parser looked for the ':' last: the key's
+        # own line is the one to fix.
+        line, column = _error_position(error.context_mark, text)
     context = ""
     if context_words:
         context = f" {context_words}"

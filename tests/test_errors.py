@@ -141,8 +141,8 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "starts at line 2, column 3; a list item's '-' needs a space after it ('- id: …', not '-id: …')"),
     # Look-alike and invisible characters: named.
     ("cards:\n  - id: a\n    q\uff1a Which?\n    a: This\n",
-     "2:4:5: error: invalid YAML: could not find expected ':' while scanning a simple key that starts at "
-     "line 3, column 5; '\uff1a' is a full-width colon: a key needs ':' and a space"),
+     "2:3:5: error: invalid YAML: could not find expected ':' while scanning a simple key; '\uff1a' is a "
+     "full-width colon: a key needs ':' and a space"),
     ("cards:\n  - id: a\n    q: Which?\n    a: This\n    extra\u200b: More\n",
      "2:5:5: error: unknown key 'extra\\u200B' in card; did you mean 'extra'?"),
     # Told once: where the field is rendered, not again as Anki would join the cloze's math.

@@ -48,6 +48,9 @@ SAMPLES = {
     "comment-with-colon": "cards:\n  - id: a\n    q: Where?\n     a: Beijing  # source: paragraph 1\n",
     "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
     "backslash-at-end": 'q: "C:\\',
+    "misaligned-key": "cards:\n  - id: a\n    q: Which?\n   a: This\n",
+    "misaligned-item": "cards:\n  - id: a\n    q: Which?\n - id: b\n",
+    "dash-look-alike": "cards:\n  - id: a\n    q: Which?\n  \u2013 id: b\n",
     "typographic-quotes": "cards:\n  - a: \u201cThe city: Beijing\u201d\n",
     # A quote left open runs on over the keys below, to an apostrophe or the next value's quote.
     "quote-runs-on-to-apostrophe": "cards:\n  - id: a\n    q: 'Cho Tae-yul\n    a: South Korea's minister\n",
@@ -109,13 +112,14 @@ def test_parsers_agree_on_every_cut_short_file(ending: str) -> None:
 def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> None:
     _, problems = read_text("cards:\n  - id: a\n    q", "f.yaml", loader)
     assert [str(problem) for problem in problems] == [
-        "f.yaml:3:6: error: invalid YAML: could not find expected ':' while scanning a simple key "
-        "that starts at line 3, column 5"]
+        "f.yaml:3:5: error: invalid YAML: could not find expected ':' while scanning a simple key" + NO_COLON]
     _, problems = read_text("a: [one,", "f.yaml", loader)
     assert [str(problem) for problem in problems] == [
         "f.yaml:1:9: error: invalid YAML: did not find expected node content while parsing a flow node"]
 
 
+NO_COLON = ("; this line has no ':': if it is a key, write ':' and a space after it; if it goes on the text "
+            "above, put the whole text in quotes")
 BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use single "
                   "quotes")
 
@@ -158,7 +162,7 @@ EXPECTED_PROBLEMS = {
     "cannot-start": "f.yaml:1:4: error: invalid YAML: found character '`' that cannot start any token while "
                     "scanning for the next token" + STARTS_WITH.format("`"),
     "block-mapping-end": "f.yaml:3:2: error: invalid YAML: did not find expected key while parsing a block "
-                         "mapping that starts at line 1, column 1",
+                         "mapping that starts at line 1, column 1" + NO_COLON,
     "block-list-end": "f.yaml:2:1: error: invalid YAML: did not find expected '-' indicator while parsing a "
                       "block collection that starts at line 1, column 1",
     "colon-in-value": "f.yaml:1:20: error: invalid YAML: mapping values are not allowed in this context"
@@ -179,9 +183,18 @@ EXPECTED_PROBLEMS = {
                           + DEEPER,
     "unclosed-quote-at-end": "f.yaml:2:8: error: invalid YAML: this quote is not closed (at line 3, column "
                              "33: found unexpected end of stream)",
-    "no-space-after-colon": "f.yaml:5:1: error: invalid YAML: could not find expected ':' while scanning a "
-                            "simple key that starts at line 4, column 5; a key's ':' needs a space after it "
-                            "('a: Beijing', not 'a:Beijing')",
+    # Told at the key's line, not at the next one, where the parser looked for the ':' last.
+    "no-space-after-colon": "f.yaml:4:5: error: invalid YAML: could not find expected ':' while scanning a "
+                            "simple key; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')",
+    "misaligned-key": "f.yaml:4:4: error: invalid YAML: did not find expected '-' indicator while parsing a "
+                      "block collection that starts at line 2, column 3; this key is indented 3 spaces, like "
+                      "no key above it (those are indented 0 or 4): line it up with one of them",
+    "misaligned-item": "f.yaml:4:2: error: invalid YAML: did not find expected key while parsing a block "
+                       "mapping that starts at line 1, column 1; this list item's '-' is indented 1 space, "
+                       "like no list item's '-' above it (those are indented 2): line it up with one of them",
+    "dash-look-alike": "f.yaml:4:3: error: invalid YAML: did not find expected '-' indicator while parsing a "
+                       "block collection that starts at line 2, column 3; '\u2013' is not a list item's '-': "
+                       "type the plain hyphen-minus, then a space",
     "indented-too-far": "f.yaml:4:8: error: invalid YAML: mapping values are not allowed in this context"
                         + DEEPER,
     "no-space-after-dash": "f.yaml:3:6: error: invalid YAML: mapping values are not allowed in this "
