@@ -125,6 +125,9 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         counted = [_plural(result.errors, "error")]
         if args.strict:
             counted.append(_plural(result.warnings, "warning"))
+            if result.warnings and not result.errors and result.deck is not None:  # why nothing was written
+                counted[-1] += (", which --strict counts as an error" if result.warnings == 1
+                                else ", which --strict counts as errors")
         print(f"{', '.join(counted)}; nothing was written", file=err)
         return EXIT_PROBLEMS
     assert result.target is not None

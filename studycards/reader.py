@@ -224,7 +224,8 @@ def read_text(text: str, path: str, loader: type | None = None) -> tuple[Node | 
         return None, [problem]
     if root is None:
         what = "file is empty" if not text.strip() else "file holds only comments"
-        return None, [Problem(path, 1, 1, "error", f"{what}: expected a mapping of keys")]
+        return None, [Problem(path, 1, 1, "error", f"{what}: write its keys: a card file starts with "
+                                                   "'cards:', deck.yaml with 'id:' and 'name:'")]
     return root, warnings
 
 
@@ -300,9 +301,12 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 keys = seen[-1]
                 first = keys.get(value)
                 if first is not None:
+                    # A card's first key again after a whole card: most often a new card without its "-".
+                    new_card = ("; if a new card starts here, put '- ' before its first key"
+                                if value in ("id", "q", "cloze") and ("a" in keys or "cloze" in keys) else "")
                     return None, _problem(event, path, f"key '{value}' is given twice in this mapping "
                                                        f"(first at line {first.line}); the first value "
-                                                       "would be lost")
+                                                       f"would be lost{new_card}")
                 keys[value] = pending[-1] = node
             continue
         if kind is mapping_end or kind is sequence_end:

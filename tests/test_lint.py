@@ -155,7 +155,8 @@ def test_strict_turns_warnings_into_exit_1(tmp_path: Path, monkeypatch: pytest.M
     strict = run("--strict")
     assert (strict.code, strict.out) == (1, "")
     assert strict.err == ("cards/topic.yaml:3:8: warning: vague question; ask for one precise fact with "
-                          "one right answer (vague-opener)\n0 errors, 1 warning; nothing was written\n")
+                          "one right answer (vague-opener)\n0 errors, 1 warning, which --strict counts as an "
+                          "error; nothing was written\n")
     assert (tmp_path / "dist" / "lint.apkg").read_bytes() == package
     assert run("--lint", "--strict").code == 1
 

@@ -48,6 +48,7 @@ SAMPLES = {
     "comment-with-colon": "cards:\n  - id: a\n    q: Where?\n     a: Beijing  # source: paragraph 1\n",
     "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
     "backslash-at-end": 'q: "C:\\',
+    "card-without-dash": "cards:\n  - id: a\n    q: Which?\n    a: This\n    id: b\n    q: Where?\n",
     "misaligned-key": "cards:\n  - id: a\n    q: Which?\n   a: This\n",
     "misaligned-item": "cards:\n  - id: a\n    q: Which?\n - id: b\n",
     "dash-look-alike": "cards:\n  - id: a\n    q: Which?\n  \u2013 id: b\n",
@@ -118,6 +119,7 @@ def test_end_of_file_error_is_placed_after_the_last_character(loader: type) -> N
         "f.yaml:1:9: error: invalid YAML: did not find expected node content while parsing a flow node"]
 
 
+WRITE_KEYS = "write its keys: a card file starts with 'cards:', deck.yaml with 'id:' and 'name:'"
 NO_COLON = ("; this line has no ':': if it is a key, write ':' and a space after it; if it goes on the text "
             "above, put the whole text in quotes")
 BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use single "
@@ -152,8 +154,8 @@ EXPECTED_PROBLEMS = {
     "documents": "f.yaml:2:1: error: only one YAML document is allowed per file; remove the '---'",
     "list-key": "f.yaml:1:3: error: a key must be plain text, not a list or mapping",
     "deep": "f.yaml:1:35: error: nesting is deeper than 32 levels",
-    "empty": "f.yaml:1:1: error: file is empty: expected a mapping of keys",
-    "comment-only": "f.yaml:1:1: error: file holds only comments: expected a mapping of keys",
+    "empty": "f.yaml:1:1: error: file is empty: " + WRITE_KEYS,
+    "comment-only": "f.yaml:1:1: error: file holds only comments: " + WRITE_KEYS,
     "unknown-escape": "f.yaml:1:9: error: invalid YAML: found unknown escape character 'q' while scanning a "
                       "double-quoted scalar that starts at line 1, column 4" + BACKSLASH_HINT,
     "hex-escape": "f.yaml:1:7: error: invalid YAML: did not find the hexadecimal digits of an escape: "
@@ -186,6 +188,9 @@ EXPECTED_PROBLEMS = {
     # Told at the key's line, not at the next one, where the parser looked for the ':' last.
     "no-space-after-colon": "f.yaml:4:5: error: invalid YAML: could not find expected ':' while scanning a "
                             "simple key; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')",
+    "card-without-dash": "f.yaml:5:5: error: key 'id' is given twice in this mapping (first at line 2); "
+                         "the first value would be lost; if a new card starts here, put '- ' before its "
+                         "first key",
     "misaligned-key": "f.yaml:4:4: error: invalid YAML: did not find expected '-' indicator while parsing a "
                       "block collection that starts at line 2, column 3; this key is indented 3 spaces, like "
                       "no key above it (those are indented 0 or 4): line it up with one of them",

@@ -378,7 +378,7 @@ def test_a_build_that_writes_ids_but_stops_reports_the_files_as_they_are(tmp_pat
     result = run(str(cards), "--strict")
     assert result.err == (f"{cards.as_posix()}/gamma.yaml:5:8: warning: yes/no question; ask for the fact "
                           "itself so the answer is not a coin toss (yes-no-question)\n"
-                          "0 errors, 1 warning; nothing was written\n")
+                          "0 errors, 1 warning, which --strict counts as an error; nothing was written\n")
     assert "id:" not in (cards / "gamma.yaml").read_text(encoding="utf-8").split("- id: yn")[0]
 
 
@@ -516,7 +516,8 @@ def test_a_fixed_time_not_after_the_last_build_is_told(tmp_path: Path,
                "(1715558400): Anki will take the changed cards (1) for ones it has and skip them; set a "
                "later time\n")
     strict = run(str(cards), "--strict")
-    assert (strict.code, strict.err) == (1, warning + "0 errors, 1 warning; nothing was written\n")
+    assert (strict.code, strict.err) == (1, warning + "0 errors, 1 warning, which --strict counts as an "
+                                                   "error; nothing was written\n")
     result = run(str(cards))
     assert (result.code, result.err) == (0, warning)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558401")
