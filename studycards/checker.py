@@ -510,10 +510,8 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
                 hint = "; inside { }, a comma ends a value: put text with commas in quotes"
             else:
                 hint = f"; expected one of: {', '.join(known)}"
-            # An invisible character in a key (a zero-width space, pasted) is shown as its code.
-            shown = _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04X}", name)
             problems.append(Problem(path, key_node.line, key_node.column, "error",
-                                    f"unknown key '{shown}' in {where}{hint}"))
+                                    f"unknown key '{_visible(name)}' in {where}{hint}"))
             continue
         values.positions[name] = (value.line, value.column)
         _check_value(spec, value, path, problems, values)
@@ -668,8 +666,13 @@ def _wrong_type(path: str, node: Node, message: str) -> Problem:
     return Problem(path, node.line, node.column, "error", f"{message}, not {found}")
 
 
+def _visible(text: str) -> str:
+    """Text as a message quotes it, an invisible character in it (a zero-width space, pasted) as its code."""
+    return _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04X}", text)
+
+
 def _bad_id_message(value: str) -> str:
-    return (f"id '{value}' may hold only ASCII letters (a-z, A-Z), digits, '-', '_' and '.', "
+    return (f"id '{_visible(value)}' may hold only ASCII letters (a-z, A-Z), digits, '-', '_' and '.', "
             "and must start with a letter or digit")
 
 

@@ -176,6 +176,9 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
           ("cards:\n  - id: a\n    q: Which?\n  \u3000a: This\n", "4:3", "U+3000 (ideographic space)", ""),
           ("cards:\n  - id: a\n   \u200bq: Which?\n    a: This\n", "3:4", "U+200B (zero width space)",
            ", or remove it"))],
+    ("cards:\n  - id: talks-city\u200b\n    q: Which?\n    a: This\n",
+     "2:2:9: error: id 'talks-city\\u200B' may hold only ASCII letters (a-z, A-Z), digits, '-', '_' and '.', "
+     "and must start with a letter or digit"),
     # One parser skips it there, the other does not.
     ("cards:\n  - id: a\n\ufeff   q: Which?\n    a: This\n",
      "2:3:1: error: an invisible byte order mark (U+FEFF) starts this line: remove it"),
