@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from studycards.cards import (
@@ -33,7 +33,6 @@ from studycards.cards import (
     Kind,
     LintConfig,
     cloze_number,
-    cloze_numbers,
 )
 from studycards.deckindex import DeckIndex
 from studycards.lint import RULE_IDS
@@ -383,47 +382,9 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
                                         "remove it, the text goes in 'cloze'"))
         _require(values, "cloze", node, path, problems)
         text = values.text.get("cloze", "")
-        if text and (several := _SEVERAL_CARDS_DELETION.search(text)):
+        if text:
             line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion '{several.group()}' names several cards: give each "
-                                    "deletion one number, and write the text again for another card"))
-        elif text and _IMAGE_OCCLUSION.search(text):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    "a deletion may not start with 'image-occlusion:': Anki would read it "
-                                    "as a shape over an image and hide its text"))
-        elif text and (miswritten := _miswritten_deletion(text)):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion '{miswritten}' is miswritten: Anki would show it as "
-                                    "text; write '{{c' and a number, then '::', as in {{c1::answer}}"))
-        elif text and not CLOZE_OPENING.search(text):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    "cloze text has no deletion: mark one like {{c1::answer}}"))
-        elif text and (unmatched := _unmatched_cloze_opening(text)):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds "
-                                    "another deletion; deletions cannot be nested"))
-        elif text and any(cloze_number(match.group(1)) == 0 for match in CLOZE_PATTERN.finditer(text)):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    "cloze deletions are numbered from c1; c0 makes no card"))
-        elif text and (hollow := next((match.group() for match in CLOZE_PATTERN.finditer(text)
-                                       if _blank(match.group(2))), None)):
-            line, column = values.positions["cloze"]
-            problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the "
-                                    "text to hide after '::'"))
-        elif text and cloze_numbers(text)[-1] > MAX_CLOZE_NUMBER:
-            line, column = values.positions["cloze"]
-            written = next(match.group(1) for match in CLOZE_PATTERN.finditer(text)
-                           if cloze_number(match.group(1)) > MAX_CLOZE_NUMBER)
-            problems.append(Problem(path, line, column, "error",
-                                    f"cloze deletion c{_shortened(written)} is past the last number "
-                                    f"Anki takes: numbers go up to c{MAX_CLOZE_NUMBER}"))
+            problems += [Problem(path, line, column, "error", message) for message in _cloze_problems(text)]
         return kind
     _require(values, "q", node, path, problems)
     _require(values, "a", node, path, problems)
@@ -445,21 +406,44 @@ def _warn_of_deletions_outside_cloze(values: _Values, path: str, problems: list[
                                     "text only in 'cloze', a cloze card's text"))
 
 
-def _miswritten_deletion(text: str) -> str:
-    """The first text that looks like the start of a deletion but is not one, else ""."""
-    return next((look_alike.group() for look_alike in _DELETION_LOOK_ALIKE.finditer(text)
-                 if not CLOZE_OPENING.match(look_alike.group())), "")
+def _cloze_problems(text: str) -> list[str]:
+    """What is wrong with the deletions of a cloze card's text: every problem, each told once."""
+    messages = [f"cloze deletion '{several}' names several cards: give each deletion one number, and write "
+                "the text again for another card" for several in _once(_SEVERAL_CARDS_DELETION.findall(text))]
+    if _IMAGE_OCCLUSION.search(text):
+        messages.append("a deletion may not start with 'image-occlusion:': Anki would read it as a shape "
+                        "over an image and hide its text")
+    # A text that looks like a deletion's start but is not one: Anki shows it as it is.
+    look_alikes = (look_alike.group() for look_alike in _DELETION_LOOK_ALIKE.finditer(text))
+    messages += [f"cloze deletion '{miswritten}' is miswritten: Anki would show it as text; write "
+                 "'{{c' and a number, then '::', as in {{c1::answer}}"
+                 for miswritten in _once(look_alike for look_alike in look_alikes
+                                         if not CLOZE_OPENING.match(look_alike))]
+    if not CLOZE_OPENING.search(text):
+        return messages or ["cloze text has no deletion: mark one like {{c1::answer}}"]
+    # An opening that does not start a whole deletion: Anki would make cards of a nested deletion that
+    # this program cannot render, and show an unclosed one as plain text.
+    deletions = list(CLOZE_PATTERN.finditer(text))
+    whole = {deletion.start() for deletion in deletions}
+    messages += [f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds another deletion; "
+                 "deletions cannot be nested"
+                 for unmatched in _once(opening.group() for opening in CLOZE_OPENING.finditer(text)
+                                        if opening.start() not in whole)]
+    if any(cloze_number(deletion.group(1)) == 0 for deletion in deletions):
+        messages.append("cloze deletions are numbered from c1; c0 makes no card")
+    messages += [f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the text to hide after '::'"
+                 for hollow in _once(deletion.group() for deletion in deletions if _blank(deletion.group(2)))]
+    too_far = next((deletion.group(1) for deletion in deletions
+                    if cloze_number(deletion.group(1)) > MAX_CLOZE_NUMBER), None)
+    if too_far is not None:
+        messages.append(f"cloze deletion c{_shortened(too_far)} is past the last number Anki takes: "
+                        f"numbers go up to c{MAX_CLOZE_NUMBER}")
+    return messages
 
 
-def _unmatched_cloze_opening(text: str) -> str:
-    """The first "{{cN::" that does not start a whole deletion, else "".
-
-    Anki would make cards of a nested deletion that this program cannot render, and show
-    an unclosed one as plain text: either way the learner gets other cards than intended.
-    """
-    whole = {match.start() for match in CLOZE_PATTERN.finditer(text)}
-    return next((opening.group() for opening in CLOZE_OPENING.finditer(text)
-                 if opening.start() not in whole), "")
+def _once(items: Iterable[str]) -> list[str]:
+    """The items in their order, each only the first time."""
+    return list(dict.fromkeys(items))
 
 
 def _check_choices(values: _Values, path: str, problems: list[Problem]) -> None:

@@ -291,6 +291,21 @@ def test_a_value_cut_by_a_comment_is_told_in_card_files_and_deck_yaml(tmp_path: 
     assert result.out.endswith(", 2 warnings; nothing was written\n")
 
 
+def test_every_problem_of_a_cloze_text_is_told_at_once(tmp_path: Path) -> None:
+    cards = deck_with_topic(tmp_path, "cards:\n  - id: c\n    cloze: '{{c1:Beijing}}, {{c0::x}}, {{c2::}}, "
+                                      "{{c1:Seoul}} and {{c3::open'\n")
+    result = run(str(cards))
+    at = f"{cards.as_posix()}/topic.yaml:3:12: error:"
+    assert result.err.splitlines() == [
+        f"{at} cloze deletion '{{{{c1:' is miswritten: Anki would show it as text; write '{{{{c' and a "
+        "number, then '::', as in {{c1::answer}}",
+        f"{at} cloze deletion '{{{{c2::}}}}' hides nothing: write the text to hide after '::'",
+        f"{at} cloze deletion '{{{{c3::' is not closed with '}}}}' or holds another deletion; deletions "
+        "cannot be nested",
+        f"{at} cloze deletions are numbered from c1; c0 makes no card",
+        "4 errors; nothing was written"]
+
+
 def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_path: Path) -> None:
     cards = deck_with_topic(tmp_path, "cards:\n"
                             "  - {id: a, q: 'Held in {{c1::Beijing}}', a: Beijing, "
