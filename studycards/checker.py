@@ -37,7 +37,7 @@ from studycards.cards import (
 from studycards.deckindex import DeckIndex
 from studycards.lint import RULE_IDS
 from studycards.problems import Problem
-from studycards.reader import Mapping, Node, Scalar, Sequence, read_file
+from studycards.reader import Mapping, Node, Scalar, Sequence, place_in_value, read_file
 
 DECK_FILE = "deck.yaml"
 # Format characters that show nothing: zero-width spaces and joiners, direction marks, a byte-order
@@ -84,6 +84,7 @@ class _Values:
         self.numbers: dict[str, int] = {}
         self.mappings: dict[str, _Values] = {}
         self.positions: dict[str, tuple[int, int]] = {}
+        self.ends: dict[str, tuple[int, int]] = {}  # of each text value
         self.list_positions: dict[str, list[tuple[int, int]]] = {}
 
 
@@ -210,7 +211,8 @@ def _check_rule_ids(values: _Values, key: str, path: str, problems: list[Problem
             problems.append(Problem(path, line, column, "error", f"unknown lint rule '{rule_id}'{hint}"))
 
 
-def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
+def check_card_nodes(node: Node, path: str, text: str = "") -> tuple[list[Card], list[Problem]]:
+    """The cards of a card file's nodes, and its problems; ``text``, the file's, places them exactly."""
     problems: list[Problem] = []
     if not isinstance(node, Mapping):
         wrong = _wrong_type(path, node, "a card file must be a mapping with a 'cards' list")
@@ -229,7 +231,7 @@ def check_card_nodes(node: Node, path: str) -> tuple[list[Card], list[Problem]]:
                                     "'cards' is empty: add at least one card"))
         for item in cards_node.items:
             card = _check_card(item, path, subdeck, values.positions.get("subdeck"), file_tags,
-                               values.list_positions.get("tags", []), problems)
+                               values.list_positions.get("tags", []), problems, text)
             if card is not None:
                 cards.append(card)
     return cards, problems
@@ -321,13 +323,13 @@ class CrossFileChecks:
 
 def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int, int] | None,
                 file_tags: list[str], file_tag_positions: list[tuple[int, int]],
-                problems: list[Problem]) -> Card | None:
+                problems: list[Problem], text: str) -> Card | None:
     if not isinstance(node, Mapping):
         problems.append(_wrong_type(path, node, "a card must be a mapping of keys (q, a, ...)"))
         return None
     count = len(problems)
     values = _check_keys(node, CARD_KEYS, path, problems, "card")
-    kind = _card_kind(node, values, path, problems)
+    kind = _card_kind(node, values, path, problems, text)
     card_id = values.text.get("id", "")
     if "id" in values.text and not ID_PATTERN.match(card_id):
         line, column = values.positions["id"]
@@ -340,7 +342,7 @@ def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int
                                 "a bare 'key: value' in a list; add 'id: ...' or use braces"))
     if kind is None or len(problems) > count:
         return None
-    _warn_of_deletions_outside_cloze(values, path, problems)
+    _warn_of_deletions_outside_cloze(values, path, problems, text)
     tag_positions = dict(zip(file_tags, file_tag_positions, strict=True))  # the file's tags first
     for tag, place in zip(values.lists.get("tags", []), values.list_positions.get("tags", []), strict=True):
         tag_positions.setdefault(tag, place)
@@ -356,10 +358,11 @@ def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int
         lint_ignore=tuple(values.lists.get("lint-ignore", ())), positions=positions,
         id_slot=None if "id" in values.text else _id_slot(node), tag_positions=tuple(tag_positions.values()),
         choice_positions=tuple(values.list_positions.get("choices", ())),
+        ends=tuple((key, line, column) for key, (line, column) in values.ends.items()), file_text=text,
     )
 
 
-def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem]) -> Kind | None:
+def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem], text: str) -> Kind | None:
     """Decide the kind from the keys present, reporting keys that contradict it."""
     present = [key for key in KIND_KEYS if (values.flags.get(key) if key in _CARD_FLAGS
                                             else key in values.text or key in values.lists)]
@@ -381,10 +384,9 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
                 problems.append(Problem(path, line, column, "error", f"a cloze card takes no '{key}': "
                                         "remove it, the text goes in 'cloze'"))
         _require(values, "cloze", node, path, problems)
-        text = values.text.get("cloze", "")
-        if text:
-            line, column = values.positions["cloze"]
-            problems += [Problem(path, line, column, "error", message) for message in _cloze_problems(text)]
+        cloze = values.text.get("cloze", "")
+        problems += [Problem(path, *_place(values, "cloze", snippet, text), "error", message)
+                     for snippet, message in _cloze_problems(cloze)] if cloze else []
         return kind
     _require(values, "q", node, path, problems)
     _require(values, "a", node, path, problems)
@@ -393,52 +395,64 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
     return kind
 
 
-def _warn_of_deletions_outside_cloze(values: _Values, path: str, problems: list[Problem]) -> None:
+def _warn_of_deletions_outside_cloze(values: _Values, path: str, problems: list[Problem], text: str) -> None:
     """A deletion works only in a cloze card's 'cloze': anywhere else Anki shows its braces as written."""
-    places: list[tuple[str, str, tuple[int, int]]] = [(key, values.text[key], values.positions[key])
-              for key in ("q", "a", "extra") if key in values.text]
-    places += [("choices", choice, place) for choice, place
-               in zip(values.lists.get("choices", ()), values.list_positions.get("choices", ()), strict=True)]
-    for key, text, (line, column) in places:
-        if opening := CLOZE_OPENING.search(text):
+    for key in ("q", "a", "extra"):
+        if opening := CLOZE_OPENING.search(values.text.get(key, "")):
+            problems.append(Problem(path, *_place(values, key, opening.group(), text), "warning",
+                                    _outside_cloze(opening.group(), key)))
+    choices = zip(values.lists.get("choices", ()), values.list_positions.get("choices", ()), strict=True)
+    for choice, (line, column) in choices:
+        if opening := CLOZE_OPENING.search(choice):
             problems.append(Problem(path, line, column, "warning",
-                                    f"'{opening.group()}' in '{key}' is shown as written: a deletion hides "
-                                    "text only in 'cloze', a cloze card's text"))
+                                    _outside_cloze(opening.group(), "choices")))
 
 
-def _cloze_problems(text: str) -> list[str]:
-    """What is wrong with the deletions of a cloze card's text: every problem, each told once."""
-    messages = [f"cloze deletion '{several}' names several cards: give each deletion one number, and write "
-                "the text again for another card" for several in _once(_SEVERAL_CARDS_DELETION.findall(text))]
-    if _IMAGE_OCCLUSION.search(text):
-        messages.append("a deletion may not start with 'image-occlusion:': Anki would read it as a shape "
-                        "over an image and hide its text")
+def _outside_cloze(opening: str, key: str) -> str:
+    return (f"'{opening}' in '{key}' is shown as written: a deletion hides text only in 'cloze', a cloze "
+            "card's text")
+
+
+def _place(values: _Values, key: str, snippet: str, text: str) -> tuple[int, int]:
+    """Where ``snippet`` is written in the value of ``key``, in the file's ``text``; else where it starts."""
+    start, end = values.positions[key], values.ends.get(key)
+    return place_in_value(text, start, end, snippet) if end is not None and text else start
+
+
+def _cloze_problems(text: str) -> list[tuple[str, str]]:
+    """What is wrong with the deletions of a cloze card's text: each problem once, and the text it is in."""
+    problems = [(several, f"cloze deletion '{several}' names several cards: give each deletion one number, "
+                          "and write the text again for another card")
+                for several in _once(_SEVERAL_CARDS_DELETION.findall(text))]
+    if occlusion := _IMAGE_OCCLUSION.search(text):
+        problems.append((occlusion.group(), "a deletion may not start with 'image-occlusion:': Anki would "
+                                            "read it as a shape over an image and hide its text"))
     # A text that looks like a deletion's start but is not one: Anki shows it as it is.
     look_alikes = (look_alike.group() for look_alike in _DELETION_LOOK_ALIKE.finditer(text))
-    messages += [f"cloze deletion '{miswritten}' is miswritten: Anki would show it as text; write "
-                 "'{{c' and a number, then '::', as in {{c1::answer}}"
+    problems += [(miswritten, f"cloze deletion '{miswritten}' is miswritten: Anki would show it as text; "
+                              "write '{{c' and a number, then '::', as in {{c1::answer}}")
                  for miswritten in _once(look_alike for look_alike in look_alikes
                                          if not CLOZE_OPENING.match(look_alike))]
     if not CLOZE_OPENING.search(text):
-        return messages or ["cloze text has no deletion: mark one like {{c1::answer}}"]
+        return problems or [("", "cloze text has no deletion: mark one like {{c1::answer}}")]
     # An opening that does not start a whole deletion: Anki would make cards of a nested deletion that
     # this program cannot render, and show an unclosed one as plain text.
     deletions = list(CLOZE_PATTERN.finditer(text))
     whole = {deletion.start() for deletion in deletions}
-    messages += [f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds another deletion; "
-                 "deletions cannot be nested"
+    problems += [(unmatched, f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds another "
+                             "deletion; deletions cannot be nested")
                  for unmatched in _once(opening.group() for opening in CLOZE_OPENING.finditer(text)
                                         if opening.start() not in whole)]
-    if any(cloze_number(deletion.group(1)) == 0 for deletion in deletions):
-        messages.append("cloze deletions are numbered from c1; c0 makes no card")
-    messages += [f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the text to hide after '::'"
+    numbered = [(deletion, cloze_number(deletion.group(1))) for deletion in deletions]
+    if zero := next((deletion.group() for deletion, number in numbered if number == 0), None):
+        problems.append((zero, "cloze deletions are numbered from c1; c0 makes no card"))
+    problems += [(hollow, f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the text to hide "
+                          "after '::'")
                  for hollow in _once(deletion.group() for deletion in deletions if _blank(deletion.group(2)))]
-    too_far = next((deletion.group(1) for deletion in deletions
-                    if cloze_number(deletion.group(1)) > MAX_CLOZE_NUMBER), None)
-    if too_far is not None:
-        messages.append(f"cloze deletion c{_shortened(too_far)} is past the last number Anki takes: "
-                        f"numbers go up to c{MAX_CLOZE_NUMBER}")
-    return messages
+    if too_far := next((deletion for deletion, number in numbered if number > MAX_CLOZE_NUMBER), None):
+        problems.append((too_far.group(), f"cloze deletion c{_shortened(too_far.group(1))} is past the last "
+                                          f"number Anki takes: numbers go up to c{MAX_CLOZE_NUMBER}"))
+    return problems
 
 
 def _once(items: Iterable[str]) -> list[str]:
@@ -498,6 +512,8 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
                                     f"unknown key '{_visible(name)}' in {where}{hint}"))
             continue
         values.positions[name] = (value.line, value.column)
+        if isinstance(value, Scalar):
+            values.ends[name] = (value.end_line, value.end_column)
         _check_value(spec, value, path, problems, values)
     for name in required:
         if name not in values.positions:

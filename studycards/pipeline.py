@@ -111,7 +111,7 @@ def process_file(job: FileJob, deck: Deck, cards_folder: Path) -> FileOutcome:
     node, problems = read_text(text, job.display)
     if node is None:
         return FileOutcome(job.display, problems, digest=job.digest)
-    cards, card_problems = check_card_nodes(node, job.display)
+    cards, card_problems = check_card_nodes(node, job.display, text)
     problems += card_problems
     renderer = Renderer(MediaCollector(cards_folder))
     outcome = FileOutcome(job.display, problems, digest=job.digest)

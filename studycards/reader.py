@@ -650,6 +650,31 @@ def _character_at(text: str, line: int, column: int) -> str:
     return row[column - 1] if 0 < column <= len(row) else ""
 
 
+def place_in_value(text: str, start: tuple[int, int], end: tuple[int, int],
+                   *snippets: str) -> tuple[int, int]:
+    """Where the first of ``snippets`` written in ``text`` inside the value from ``start`` to ``end`` is.
+
+    Positions are 1-based (line, column). A snippet not written as it is (escaped in double
+    quotes, or folded over two lines) is placed at the value's start.
+    """
+    first, last = _text_index(text, *start), _text_index(text, *end)
+    for snippet in snippets:
+        found = text.find(snippet, first, last) if snippet else -1
+        if found >= 0:
+            return _text_position(text, found)
+    return start
+
+
+def _text_index(text: str, line: int, column: int) -> int:
+    """The index in ``text`` of a 1-based line and column, as the parsers count them."""
+    line_start = 0
+    for number, line_break in enumerate(LINE_BREAK.finditer(text), start=2):
+        if number > line:
+            break
+        line_start = line_break.end()
+    return min(line_start + column - 1, len(text))
+
+
 def _text_position(text: str, index: int) -> tuple[int, int]:
     breaks = [match.end() for match in LINE_BREAK.finditer(text, 0, index)]
     return len(breaks) + 1, index - (breaks[-1] if breaks else 0) + 1

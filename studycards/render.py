@@ -88,8 +88,22 @@ class MediaFile:
     data: bytes
 
 
-# Where a text came from, for problems: file, line, column.
-Place = tuple[str, int, int]
+@dataclass(frozen=True)
+class Place:
+    """Where a text came from, for its problems: its file and start, and, for a card's value,
+    the card and key, which place a problem at the words it is about."""
+
+    file: str
+    line: int
+    column: int
+    card: Card | None = None
+    key: str = ""
+
+    def of(self, *snippets: str) -> tuple[str, int, int]:
+        """Where the first of ``snippets`` written in the text is, as far as that can be told."""
+        if self.card is None:
+            return self.file, self.line, self.column
+        return (self.file, *self.card.place(self.key, *snippets))
 
 
 @dataclass
@@ -192,10 +206,11 @@ class Renderer:
             for child in token.children or ():
                 if child.type == "image":
                     self._resolve_image(child, place, problems)
-                elif child.type == "link_open" and not _is_web_link(str(child.attrs.get("href", ""))):
-                    problems.append(Problem(*place, "error",
+                elif child.type == "link_open" and not _is_web_link(href := str(child.attrs.get("href", ""))):
+                    target = unquote(href)
+                    problems.append(Problem(*place.of(f"({target}", f"({href}", f"(<{target}>"), "error",
                                             "a link may point only to an http(s) or mailto "
-                                            f"address, not '{child.attrs.get('href')}'"))
+                                            f"address, not '{href}'"))
         if len(tokens) == 3 and tokens[0].type == "paragraph_open":
             tokens = tokens[1].children or []
         elif len(tokens) == 1 and tokens[0].type == "inline":
@@ -207,15 +222,18 @@ class Renderer:
                       if unsafe[1:] in _MATHJAX_DEFINING else "it would load a MathJax extension"
                       if unsafe[1:] in _MATHJAX_LOADING else "MathJax would make it a link, a style or HTML "
                       "attributes")
-            problems.append(Problem(*place, "error", f"math may not use {unsafe}: in Anki, {effect}"))
+            problems.append(Problem(*place.of(unsafe), "error",
+                                    f"math may not use {unsafe}: in Anki, {effect}"))
         return nfc_stable(inert_anki_tags(rendered.rstrip("\n")))
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
         # markdown-it percent-encodes the target; the file is named as the author wrote it.
-        src = unquote(str(token.attrs.get("src", "")))
+        written = str(token.attrs.get("src", ""))
+        src = unquote(written)
         resolved = self.media.resolve(src, IMAGE_TYPES, "image")
         if isinstance(resolved, str):
-            problems.append(Problem(*place, "error", resolved))
+            # At the target, as written: as markdown-it reads it, percent-encoded, or in <>.
+            problems.append(Problem(*place.of(f"({src}", f"({written}", f"(<{src}>"), "error", resolved))
         else:
             token.attrs["src"] = resolved.name
 
@@ -231,18 +249,18 @@ class Renderer:
 
 def render_card(card: Card, deck: Deck, renderer: Renderer, problems: list[Problem]) -> RenderedNote:
     """Render one card's fields; problems are links and media that cannot be used."""
-    choices = [renderer.text(choice, (card.file, *place), problems)
+    choices = [renderer.text(choice, Place(card.file, *place), problems)
                for choice, place in zip(card.choices, card.choice_positions, strict=True)]
     return RenderedNote(card, note_fields(card, deck, choices, renderer, problems), choices)
 
 
 def render_description(deck: Deck, renderer: Renderer, problems: list[Problem]) -> str:
-    return renderer.text(deck.description, (deck.deck_file, *deck.description_position), problems)
+    return renderer.text(deck.description, Place(deck.deck_file, *deck.description_position), problems)
 
 
 def render_deck_source(deck: Deck, renderer: Renderer, problems: list[Problem]) -> str:
     """The source of every card that names none; its problems are reported once, at deck.yaml."""
-    return renderer.text(deck.source, (deck.deck_file, *deck.source_position), problems)
+    return renderer.text(deck.source, Place(deck.deck_file, *deck.source_position), problems)
 
 
 def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
@@ -250,7 +268,8 @@ def note_fields(card: Card, deck: Deck, choices: list[str], renderer: Renderer,
     """The note's fields by name, in the order of its note type."""
     def text(key: str, value: str) -> str:
         html = renderer.plain(value)  # plain text needs no place to report problems at
-        return renderer.markdown(value, (card.file, *card.position(key)), problems) if html is None else html
+        return renderer.markdown(value, Place(card.file, *card.position(key), card, key), problems) \
+            if html is None else html
 
     common = {
         "Extra": text("extra", card.extra),

@@ -112,15 +112,15 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ('cards:\n  - id: sep\n    q: "Which city\\x1fhosted?"\n    a: Beijing\n',
      "2:3:8: error: control character U+001F is not allowed in text, not even as an escape"),
     ("cards:\n  - id: big\n    cloze: '{{c99999999999999999999::Beijing}} hosted'\n",
-     "2:3:12: error: cloze deletion c99999999999999999999 is past the last number Anki takes: numbers go "
+     "2:3:13: error: cloze deletion c99999999999999999999 is past the last number Anki takes: numbers go "
      "up to c65535"),
     # A c0 beside other numbers is never asked; a deletion of nothing (or of the invisible) is blank.
     ("cards:\n  - id: c\n    cloze: '{{c1::Cho}} met {{c0::Wang}}'\n",
-     "2:3:12: error: cloze deletions are numbered from c1; c0 makes no card"),
+     "2:3:29: error: cloze deletions are numbered from c1; c0 makes no card"),
     ("cards:\n  - id: c\n    cloze: 'Cho met {{c1::}} in {{c2::Beijing}}'\n",
-     "2:3:12: error: cloze deletion '{{{{c1::}}}}' hides nothing: write the text to hide after '::'"),
+     "2:3:21: error: cloze deletion '{{{{c1::}}}}' hides nothing: write the text to hide after '::'"),
     ("cards:\n  - id: c\n    cloze: '{{c1::::city}} hosted'\n",
-     "2:3:12: error: cloze deletion '{{{{c1::::city}}}}' hides nothing: write the text to hide after '::'"),
+     "2:3:13: error: cloze deletion '{{{{c1::::city}}}}' hides nothing: write the text to hide after '::'"),
     ('cards:\n  - id: c\n    q: "\\u200b"\n    a: Nothing\n', "2:3:8: error: 'q' is empty"),
     ("cards:\n  - id: c\n    q: Which?\n    a: This\n    tags: ['place::']\n",
      "2:5:12: error: tag 'place::' has an empty level; Anki would call it 'blank'"),
@@ -147,11 +147,11 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "2:5:5: error: unknown key 'extra\\u200B' in card; did you mean 'extra'?"),
     # Told once: where the field is rendered, not again as Anki would join the cloze's math.
     ("cards:\n  - id: c\n    cloze: 'See \\\\(\\\\href{{x}}{{y}} {{c1::z}}\\\\)'\n",
-     "2:3:12: error: math may not use \\href: in Anki, MathJax would make it a link, a style or HTML "
+     "2:3:21: error: math may not use \\href: in Anki, MathJax would make it a link, a style or HTML "
      "attributes"),
     # Longer than int() takes (4,300 digits): told, cut short.
     ("cards:\n  - id: big\n    cloze: '{{c" + "1" * 5000 + "::Beijing}} hosted'\n",
-     "2:3:12: error: cloze deletion c" + "1" * 20 + "… is past the last number Anki takes: numbers go "
+     "2:3:13: error: cloze deletion c" + "1" * 20 + "… is past the last number Anki takes: numbers go "
      "up to c65535"),
     ("subdeck: 'Talks::::Seoul'\ncards:\n  - {id: a, q: Which?, a: This}\n",
      "2:1:10: error: subdeck 'Talks::::Seoul' has an empty level; Anki would call it 'blank'"),
@@ -160,11 +160,11 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "which Anki would drop"),
     # The only deletion unclosed is told as such, not as no deletion at all.
     ("cards:\n  - id: c\n    cloze: 'Not a {{c1::zero-sum game.'\n",
-     "2:3:12: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
+     "2:3:19: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
      "deletions cannot be nested"),
     # A mistyped deletion beside a good one would be shown as typed, braces and all.
     *[(f"cards:\n  - id: c\n    cloze: 'Held in {typo}Beijing}}}} on {{{{c2::13 May}}}}'\n",
-       f"2:3:12: error: cloze deletion '{typo.replace('{', '{{')}' is miswritten: "
+       f"2:3:21: error: cloze deletion '{typo.replace('{', '{{')}' is miswritten: "
        "Anki would show it as text; write '{{{{c' and a number, then '::', as in {{{{c1::answer}}}}")
       for typo in ("{{c1:", "{{C1::", "{c1::", "{{c::", "{{ c1 ::", "{{c1\uff1a\uff1a")],
     # Spaces pasted from a web page or typed on a phone look like spaces, but are not to YAML.
@@ -187,7 +187,7 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     ("cards:\n  - id: c\n    q: Which?\n    cloze: '{{c1::x}}'\n",
      "2:3:8: error: a cloze card takes no 'q': remove it, the text goes in 'cloze'"),
     ("cards:\n  - id: c\n    cloze: '{{c1::seen}} and {{c1,2::hidden}}'\n",
-     "2:3:12: error: cloze deletion '{{{{c1,2::' names several cards: give each deletion one number, and "
+     "2:3:30: error: cloze deletion '{{{{c1,2::' names several cards: give each deletion one number, and "
      "write the text again for another card"),
     ("cards:\n  - id: c\n    q: Which?\n    a: This\n    tags:\n",
      "2:5:10: error: 'tags' must be a list, e.g. [people, place], not an empty value"),
@@ -196,10 +196,10 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
      "    a: Seoul\n",
      "2:6:9: error: a link may point only to an http(s) or mailto address, not 'notes/b.txt'"),
     ("cards:\n  - id: c\n    cloze: '{{c,1::hidden}} and {{c1::seen}}'\n",
-     "2:3:12: error: cloze deletion '{{{{c,1::' names several cards: give each deletion one number, and "
+     "2:3:13: error: cloze deletion '{{{{c,1::' names several cards: give each deletion one number, and "
      "write the text again for another card"),
     ("cards:\n  - id: c\n    cloze: '{{c1::image-occlusion:rect:left=.1}}'\n",
-     "2:3:12: error: a deletion may not start with 'image-occlusion:': Anki would read it as a shape over "
+     "2:3:13: error: a deletion may not start with 'image-occlusion:': Anki would read it as a shape over "
      "an image and hide its text"),
     ("subdeck: 'Talks <img src=x>'\ncards:\n  - {id: a, q: Which?, a: This}\n",
      "2:1:10: error: subdeck 'Talks <img src=x>' holds '<', which some Anki versions would read as HTML; "
@@ -291,18 +291,18 @@ def test_a_value_cut_by_a_comment_is_told_in_card_files_and_deck_yaml(tmp_path: 
     assert result.out.endswith(", 2 warnings; nothing was written\n")
 
 
-def test_every_problem_of_a_cloze_text_is_told_at_once(tmp_path: Path) -> None:
-    cards = deck_with_topic(tmp_path, "cards:\n  - id: c\n    cloze: '{{c1:Beijing}}, {{c0::x}}, {{c2::}}, "
-                                      "{{c1:Seoul}} and {{c3::open'\n")
+def test_every_problem_of_a_cloze_text_is_told_at_once_where_it_is(tmp_path: Path) -> None:
+    cards = deck_with_topic(tmp_path, "cards:\n  - id: c\n    cloze: |\n      Held in {{c1:Beijing}},\n"
+                                      "      {{c0::x}} and {{c2::}}, {{c1:Seoul}}\n      then {{c3::open\n")
     result = run(str(cards))
-    at = f"{cards.as_posix()}/topic.yaml:3:12: error:"
+    at = f"{cards.as_posix()}/topic.yaml"
     assert result.err.splitlines() == [
-        f"{at} cloze deletion '{{{{c1:' is miswritten: Anki would show it as text; write '{{{{c' and a "
-        "number, then '::', as in {{c1::answer}}",
-        f"{at} cloze deletion '{{{{c2::}}}}' hides nothing: write the text to hide after '::'",
-        f"{at} cloze deletion '{{{{c3::' is not closed with '}}}}' or holds another deletion; deletions "
-        "cannot be nested",
-        f"{at} cloze deletions are numbered from c1; c0 makes no card",
+        f"{at}:4:15: error: cloze deletion '{{{{c1:' is miswritten: Anki would show it as text; write "
+        "'{{c' and a number, then '::', as in {{c1::answer}}",
+        f"{at}:5:7: error: cloze deletions are numbered from c1; c0 makes no card",
+        f"{at}:5:21: error: cloze deletion '{{{{c2::}}}}' hides nothing: write the text to hide after '::'",
+        f"{at}:6:12: error: cloze deletion '{{{{c3::' is not closed with '}}}}' or holds another deletion; "
+        "deletions cannot be nested",
         "4 errors; nothing was written"]
 
 
@@ -315,9 +315,9 @@ def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_pat
                             "  - {id: c, q: 'Set {c: c > 0} in {{c1:x}}', a: Positive numbers}\n")
     result = run(str(cards), "--check")
     shown = "is shown as written: a deletion hides text only in 'cloze', a cloze card's text"
-    assert result.err == (f"{cards.as_posix()}/topic.yaml:2:16: warning: '{{{{c1::' in 'q' {shown}\n"
+    assert result.err == (f"{cards.as_posix()}/topic.yaml:2:25: warning: '{{{{c1::' in 'q' {shown}\n"
                           f"{cards.as_posix()}/topic.yaml:2:65: warning: '{{{{c2::' in 'choices' {shown}\n"
-                          f"{cards.as_posix()}/topic.yaml:5:12: warning: '{{{{c2::' in 'extra' {shown}\n")
+                          f"{cards.as_posix()}/topic.yaml:5:17: warning: '{{{{c2::' in 'extra' {shown}\n")
     assert result.out.endswith(": 3 notes, 3 cards, 0 subdecks, 3 warnings; nothing was written\n")
 
 

@@ -201,9 +201,22 @@ def test_bad_media_reference_fails_at_its_place(reference: str, message: str, tm
                                       encoding="utf-8")
     result = run(str(cards))
     assert (result.code, result.out) == (1, "")
-    assert result.err == (f"{cards.as_posix()}/extra.yaml:4:8: error: {message}\n"
+    column = 9 + reference.index("(")  # at the link's target, after 'a: "'
+    assert result.err == (f"{cards.as_posix()}/extra.yaml:4:{column}: error: {message}\n"
                           "1 error; nothing was written\n")
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_problem_in_a_block_of_lines_is_told_at_its_line(tmp_path: Path) -> None:
+    cards = copy_deck("rich", tmp_path)
+    (cards / "extra.yaml").write_text(
+        "cards:\n  - id: block\n    q: Which?\n    a: This\n    extra: |\n      First line.\n\n"
+        "      See [the notes](notes/b.txt) and \\(\\href{x}{y}\\).\n", encoding="utf-8")
+    result = run(str(cards))
+    at = f"{cards.as_posix()}/extra.yaml:8"
+    assert result.err == (f"{at}:22: error: a link may point only to an http(s) or mailto address, not "
+                          f"'notes/b.txt'\n{at}:42: error: math may not use \\href: in Anki, MathJax would "
+                          "make it a link, a style or HTML attributes\n2 errors; nothing was written\n")
 
 
 def test_missing_sound_fails_at_its_place(tmp_path: Path) -> None:
@@ -314,12 +327,13 @@ def test_math_that_would_make_links_or_html_is_refused(tmp_path: Path) -> None:
         f"{cards.as_posix()}/extra.yaml:{line}:{column}: error: math may not use \\{command}: in Anki, "
         f"{effect}\n"
         for line, column, command, effect in (
-            (3, 8, "href", styling), (4, 8, "style", styling), (5, 12, "mmlToken", styling),
-            (7, 8, "href", styling), (8, 8, "style", styling), (14, 8, "unicode", styling),
-            (15, 8, "def", defining), (16, 12, "newcommand", defining),
-            (18, 8, "require", "it would load a MathJax extension"),
-            (19, 8, "DeclarePairedDelimiter", defining), (21, 8, "fcolorbox", styling),
-            (22, 8, "label", defining), (23, 12, "DeclarePairedDelimitersX", defining))
+            # Told at the command: after its field's start and any math before it.
+            (3, 11, "href", styling), (4, 12, "style", styling), (5, 15, "mmlToken", styling),
+            (7, 24, "href", styling), (8, 22, "style", styling), (14, 11, "unicode", styling),
+            (15, 11, "def", defining), (16, 15, "newcommand", defining),
+            (18, 11, "require", "it would load a MathJax extension"),
+            (19, 11, "DeclarePairedDelimiter", defining), (21, 11, "fcolorbox", styling),
+            (22, 13, "label", defining), (23, 15, "DeclarePairedDelimitersX", defining))
     ) + "".join(f"{cards.as_posix()}/extra.yaml:{line}:12: error: math may not use \\href (as Anki joins a "
                 "cloze's math)\n" for line in (25, 27)) + (
         f"{cards.as_posix()}/extra.yaml:29:12: error: in a cloze, Anki removes the Markdown inside math, "
@@ -346,7 +360,7 @@ def test_media_file_that_is_a_pipe_is_refused(tmp_path: Path) -> None:
     # In a process of its own: were the pipe read, the test would fail on the timeout, not hang.
     result = subprocess.run([sys.executable, str(PROJECT / "build.py"), str(cards)], text=True,
                             capture_output=True, check=False, timeout=60)
-    assert result.stderr == (f"{cards.as_posix()}/extra.yaml:3:8: error: image 'media/pipe.png' is not a "
+    assert result.stderr == (f"{cards.as_posix()}/extra.yaml:3:13: error: image 'media/pipe.png' is not a "
                              "regular file\n1 error; nothing was written\n")
 
 
@@ -358,7 +372,7 @@ def test_media_link_leaving_the_cards_folder_is_refused(tmp_path: Path) -> None:
     (cards / "extra.yaml").write_text('cards:\n  - id: leak\n    q: "![x](media/leak.png)"\n    a: A\n',
                                       encoding="utf-8")
     result = run(str(cards))
-    assert result.err == (f"{cards.as_posix()}/extra.yaml:3:8: error: image 'media/leak.png' leaves the "
+    assert result.err == (f"{cards.as_posix()}/extra.yaml:3:13: error: image 'media/leak.png' leaves the "
                           "cards folder\n1 error; nothing was written\n")
 
 
