@@ -104,11 +104,12 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
     base.target = target = out or folder.parent / "dist" / f"{deck.id}.apkg"
     if mode == "build":
         sweep_stale(folder)  # an id write-back of a killed build
-    previous = read_manifest(manifest_path(target)) if mode != "check" else None
+    # --check reads it too: it tells what a build would, the id an edit takes from another card too.
+    previous = read_manifest(manifest_path(target))
     # The default package is named after the deck id: with another id, the last build is another
     # package beside this one. Other decks may be built into the same folder too.
     beside = (_builds_beside(target, {file.name for file in files})
-              if previous is None and out is None and mode != "check" else [])
+              if previous is None and out is None else [])
     previous = previous or next((manifest for manifest in beside if manifest.deck_id == deck.id), None)
     if previous is not None and previous.deck_id != deck.id:
         # Every note's identity comes from the deck id: none of the last build's notes is

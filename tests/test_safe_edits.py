@@ -204,7 +204,7 @@ def test_an_id_given_again_is_told_at_the_card_that_did_not_have_it(tmp_path: Pa
     misc = (cards / "misc.yaml").read_text(encoding="utf-8")
     new_card = "  - {id: talks-city, q: Which?, a: This, typed: true}\n"
     (cards / "misc.yaml").write_text(misc.replace("cards:\n", "cards:\n" + new_card), encoding="utf-8")
-    for command in ("--plan", ""):
+    for command in ("--check", "--plan", ""):
         result = run(str(cards), *filter(None, [command]))
         assert (result.code, result.err.splitlines()[0]) == (
             1, f"{cards.as_posix()}/misc.yaml:2:10: error: card id 'talks-city' is used again: the card "
