@@ -67,8 +67,9 @@ _SEVERAL_CARDS_DELETION = re.compile(r"\{\{c(?=[0-9,]*[0-9])[0-9]*,[0-9,]*::")  
 # What a deletion's start looks like when mistyped: one colon ("{{c1:"), a full-width one, a capital C,
 # spaces, no number, one opening brace. Anki shows such text as it is, so the card asks nothing there.
 # (Braces escaped for Markdown, "\{\{c1::", are told by the renderer.)
-_DELETION_LOOK_ALIKE = re.compile(r"\{\{\s*[cC]\s*[0-9]*\s*[:\uff1a]+"
-                                  r"|(?<!\\)\{\s*[cC]\s*[0-9]+\s*[:\uff1a]{2}")
+# (Each run of spaces can be matched one way only: a long one costs no backtracking.)
+_DELETION_LOOK_ALIKE = re.compile(r"\{\{[ \t]*[cC][ \t]*(?:[0-9]+[ \t]*)?[:\uff1a]+"
+                                  r"|(?<!\\)\{[ \t]*[cC][ \t]*[0-9]+[ \t]*[:\uff1a]{2}")
 # Each key table by name, and its required keys, made once: every mapping read looks them up.
 _KEY_TABLES = {id(table): ({key.name: key for key in table}, [key.name for key in table if key.required])
                for table in (DECK_KEYS, FILE_KEYS, CARD_KEYS, LINT_KEYS)}
@@ -397,7 +398,7 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
 
 def _warn_of_deletions_outside_cloze(values: _Values, path: str, problems: list[Problem], text: str) -> None:
     """A deletion works only in a cloze card's 'cloze': anywhere else Anki shows its braces as written."""
-    for key in ("q", "a", "extra"):
+    for key in ("q", "a", "extra", "source"):
         if opening := CLOZE_OPENING.search(values.text.get(key, "")):
             problems.append(Problem(path, *_place(values, key, opening.group(), text), "warning",
                                     _outside_cloze(opening.group(), key)))

@@ -298,10 +298,18 @@ def removed_search(removed: list[tuple[str, str]], decks: list[str]) -> str:
     # A card whose file the manifest no longer says is matched by its id alone.
     terms = [f'"origin:re:(?-i){"^" if file else ""}{_literal(origin_text(file, card_id))}$"'
              for card_id, file in removed]
+    return " ".join(_any_of(terms) for terms in (terms, [_deck_search(name) for name in decks]))
+
+
+def _deck_search(name: str) -> str:
+    """A search term for the deck ``name`` and its subdecks."""
     # In a deck search, "*" and "_" are wildcards; a backslash makes each character literal.
-    deck_terms = ['"deck:' + _DECK_SEARCH_SPECIAL.sub(lambda match: "\\" + match.group(), name) + '"'
-                  for name in decks]
-    return " ".join(_any_of(terms) for terms in (terms, deck_terms))
+    pattern = _DECK_SEARCH_SPECIAL.sub(lambda match: "\\" + match.group(), name)
+    if name.casefold() in ("current", "filtered"):
+        # Anki reads these names as the selected deck and the filtered decks: the last letter,
+        # as a one-letter wildcard, makes them a name.
+        pattern = pattern[:-1] + "_"
+    return f'"deck:{pattern}"'
 
 
 def _any_of(terms: list[str]) -> str:

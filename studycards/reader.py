@@ -303,7 +303,8 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 if first is not None:
                     # A card's first key again after a whole card: most often a new card without its "-".
                     new_card = ("; if a new card starts here, put '- ' before its first key"
-                                if value in ("id", "q", "cloze") and ("a" in keys or "cloze" in keys) else "")
+                                if value in ("id", "q", "cloze") and ("a" in keys or "cloze" in keys)
+                                and not parent.flow else "")
                     return None, _problem(event, path, f"key '{value}' is given twice in this mapping "
                                                        f"(first at line {first.line}); the first value "
                                                        f"would be lost{new_card}")
@@ -409,7 +410,10 @@ def _layout_hint(text: str, line: int) -> str:
     lines = _lines_to(text, line)
     before = [row for row in lines[:-1] if row.strip() and not row.lstrip().startswith("#")]
     current = lines[-1] if lines else ""
-    if _DASH_LOOK_ALIKE.match(current):
+    indent = len(current) - len(current.lstrip(" "))
+    # Where a list item's "-" would be: a dash or a bullet deeper in is text going on.
+    if _DASH_LOOK_ALIKE.match(current) and any(_ITEM.match(row) and len(row) - len(row.lstrip(" ")) == indent
+                                               for row in before):
         return (f"; '{current.lstrip()[0]}' is not a list item's '-': type the plain hyphen-minus, "
                 "then a space")
     for row in (before[-1:] if before else []) + lines[-1:]:
@@ -420,11 +424,10 @@ def _layout_hint(text: str, line: int) -> str:
         if _NO_SPACE_AFTER_DASH.match(row):
             return "; a list item's '-' needs a space after it ('- id: …', not '-id: …')"
     above = _KEY_AND_TEXT.match(before[-1]) if before else None
-    indent = len(current) - len(current.lstrip(" "))
     if above and current.strip() and indent > len(above.group(1)):
         return ("; this line is indented deeper than the key above it: if it goes on that key's text, "
                 "put the whole text in quotes; if it is a key of its own, line it up with the one above")
-    if current.strip() and ":" not in current:
+    if current.strip() and ":" not in current and not _ITEM.match(current):
         return ("; this line has no ':': if it is a key, write ':' and a space after it; if it goes on the "
                 "text above, put the whole text in quotes")
     return _misaligned_hint(before, current)
@@ -449,22 +452,42 @@ def _misaligned_hint(before: list[str], current: str) -> str:
             f"indented {spaces}): line it up with one of them")
 
 
-def _odd_space_in_layout(text: str, line: int) -> tuple[int, int, str] | None:
+def _odd_space_in_layout(text: str, loader: type, line: int, column: int) -> tuple[int, int, str] | None:
     """The place and message of a space YAML does not take for one, on ``line`` or the line before.
 
     The parser stops a line or more later than such a space, with words about keys; the
-    space itself looks like any other.
+    space itself looks like any other. It is told only if it is what stopped the parser: a
+    text may hold one at a line's start (a Japanese paragraph's indent in a block of lines).
     """
     lines = _lines_to(text, line)
     for number in range(max(1, len(lines) - 1), len(lines) + 1):
         found = _ODD_SPACE_IN_LAYOUT.match(lines[number - 1])
-        if found:
+        if found and _parses_further(text, loader, number, found.start(1) + 1, line, column):
             character = found.group(1)
             name = unicodedata.name(character, "").lower()
             return (number, found.start(1) + 1,
                     f"invalid YAML: U+{ord(character):04X} ({name}) is not a space to YAML: "
                     "replace it with a normal space" + ("" if character.isspace() else ", or remove it"))
     return None
+
+
+def _parses_further(text: str, loader: type, line: int, column: int, stopped_line: int,
+                    stopped_column: int) -> bool:
+    """Whether the parser gets further than where it stopped once a space is put at ``line``, ``column``."""
+    index = _text_index(text, line, column)
+    fixed = f"{text[:index]} {text[index + 1:]}"
+    parser = loader(fixed)
+    try:
+        while parser.get_event() is not None:
+            pass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        return mark is not None and (mark.line + 1, mark.column + 1) > (stopped_line, stopped_column)
+    except yaml.YAMLError:
+        return False
+    finally:
+        parser.dispose()
+    return True
 
 
 def _quoting_hint(text: str, line: int) -> str:
@@ -513,7 +536,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, path: str, loader: t
     if offending == "\t":
         return Problem(path, line, column, "error",
                        "tab character used for indentation; YAML indents with spaces")
-    odd_space = _odd_space_in_layout(text, line)
+    odd_space = _odd_space_in_layout(text, loader, line, column)
     if odd_space is not None:
         return Problem(path, odd_space[0], odd_space[1], "error", odd_space[2])
     problem = error.problem or "invalid YAML"

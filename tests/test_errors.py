@@ -311,14 +311,15 @@ def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_pat
                             "  - {id: a, q: 'Held in {{c1::Beijing}}', a: Beijing, "
                             "choices: ['{{c2::Seoul}}', Beijing]}\n"
                             "  - id: b\n    cloze: 'Held in {{c1::Beijing}}'\n"
-                            "    extra: 'Not {{c2::Seoul}}'\n"
+                            "    extra: 'Not {{c2::Seoul}}'\n    source: 'See {{c3::this}}'\n"
                             "  - {id: c, q: 'Set {c: c > 0} in {{c1:x}}', a: Positive numbers}\n")
     result = run(str(cards), "--check")
     shown = "is shown as written: a deletion hides text only in 'cloze', a cloze card's text"
     assert result.err == (f"{cards.as_posix()}/topic.yaml:2:25: warning: '{{{{c1::' in 'q' {shown}\n"
                           f"{cards.as_posix()}/topic.yaml:2:65: warning: '{{{{c2::' in 'choices' {shown}\n"
-                          f"{cards.as_posix()}/topic.yaml:5:17: warning: '{{{{c2::' in 'extra' {shown}\n")
-    assert result.out.endswith(": 3 notes, 3 cards, 0 subdecks, 3 warnings; nothing was written\n")
+                          f"{cards.as_posix()}/topic.yaml:5:17: warning: '{{{{c2::' in 'extra' {shown}\n"
+                          f"{cards.as_posix()}/topic.yaml:6:18: warning: '{{{{c3::' in 'source' {shown}\n")
+    assert result.out.endswith(": 3 notes, 3 cards, 0 subdecks, 4 warnings; nothing was written\n")
 
 
 def test_a_problem_in_the_decks_default_source_is_reported_once_at_deck_yaml(tmp_path: Path) -> None:

@@ -49,6 +49,14 @@ SAMPLES = {
     "unclosed-quote-at-end": 'cards:\n  - q: "What did Cho say?\n    a: A lot  # note: see para 2',
     "backslash-at-end": 'q: "C:\\',
     "card-without-dash": "cards:\n  - id: a\n    q: Which?\n    a: This\n    id: b\n    q: Where?\n",
+    # A no-break or ideographic space in a text, or a dash going on a text, is no slip of the layout.
+    "ideographic-indent-in-block": "cards:\n  - id: a\n    q: \u8cea\u554f\n    extra: |\n"
+                                   "      \u3000\u6bb5\u843d\u3067\u3059\n   a: \u7b54\u3048\n",
+    "dash-going-on-a-text": "cards:\n  - id: b\n    q: Who wrote the line\n      \u2014 and when: in which "
+                            "year?\n    a: y\n",
+    "misaligned-list-item": "cards:\n  - id: a\n    q: Which?\n    a: This\n    tags:\n      - one\n"
+                            "     - two\n",
+    "flow-duplicate": "cards:\n  - {id: a, q: x, a: y, id: b}\n",
     "misaligned-key": "cards:\n  - id: a\n    q: Which?\n   a: This\n",
     "misaligned-item": "cards:\n  - id: a\n    q: Which?\n - id: b\n",
     "dash-look-alike": "cards:\n  - id: a\n    q: Which?\n  \u2013 id: b\n",
@@ -191,6 +199,18 @@ EXPECTED_PROBLEMS = {
     "card-without-dash": "f.yaml:5:5: error: key 'id' is given twice in this mapping (first at line 2); "
                          "the first value would be lost; if a new card starts here, put '- ' before its "
                          "first key",
+    "ideographic-indent-in-block": ("f.yaml:6:4: error: invalid YAML: did not find expected '-' indicator "
+                                    "while parsing a block collection that starts at line 2, column 3; this "
+                                    "key is indented 3 spaces, like no key above it (those are indented 0 or "
+                                    "4): line it up with one of them"),
+    "dash-going-on-a-text": "f.yaml:4:17: error: invalid YAML: mapping values are not allowed in this context"
+                            + DEEPER,
+    "misaligned-list-item": ("f.yaml:7:6: error: invalid YAML: did not find expected key while parsing a "
+                             "block mapping that starts at line 2, column 5; this list item's '-' is "
+                             "indented 5 spaces, like no list item's '-' above it (those are indented 2 or "
+                             "6): line it up with one of them"),
+    "flow-duplicate": "f.yaml:2:25: error: key 'id' is given twice in this mapping (first at line 2); the "
+                      "first value would be lost",
     "misaligned-key": "f.yaml:4:4: error: invalid YAML: did not find expected '-' indicator while parsing a "
                       "block collection that starts at line 2, column 3; this key is indented 3 spaces, like "
                       "no key above it (those are indented 0 or 4): line it up with one of them",

@@ -700,25 +700,31 @@ def test_removed_search_looks_in_the_deck_a_card_was_imported_into_under_an_earl
     assert search.endswith(' ("deck:History::Beta" or "deck:Story")'), search
 
 
-def test_removed_search_finds_only_the_removed_notes(tmp_path: Path, collection: Collection) -> None:
+@pytest.mark.parametrize(("name", "deck_term"), [
+    ('Search_deck *"1"*', '"deck:Search\\_deck \\*\\"1\\"\\*"'),
+    # To Anki, "deck:current" is the deck selected, and "deck:filtered" the filtered decks.
+    ("current", '"deck:curren_"'), ("Filtered", '"deck:Filtere_"')])
+def test_removed_search_finds_only_the_removed_notes(name: str, deck_term: str, tmp_path: Path,
+                                                     collection: Collection) -> None:
     # Anki's plain search takes "_" for any character and ignores case: "basic_one" would find all.
     # Another deck built by this program, with a card of the same file and id, is not searched.
     ids = ["basic_one", "basic-one", "BASIC_ONE", "basic.one", "basicXone"]
-    for deck_id, name in (("other", "Search_deck"), ("search", 'Search_deck *"1"*')):
+    for deck_id, deck_name in (("other", "Search_deck"), ("search", name)):
         cards = tmp_path / deck_id / "cards"
         cards.mkdir(parents=True)
-        (cards / "deck.yaml").write_text(f"id: {deck_id}\nname: '{name}'\nsource: Fixture\n",
+        (cards / "deck.yaml").write_text(f"id: {deck_id}\nname: '{deck_name}'\nsource: Fixture\n",
                                          encoding="utf-8")
         (cards / "a_b.yaml").write_text("cards:\n" + "".join(
             f"  - {{id: {card_id}, q: 'Which {number} in {deck_id}?', a: '{number}'}}\n"
             for number, card_id in enumerate(ids)), encoding="utf-8")
         assert run(str(cards), "--out", str(tmp_path / "dist" / f"{deck_id}.apkg")).code == 0
         import_package(collection, tmp_path / "dist" / f"{deck_id}.apkg")
+    collection.decks.select(collection.decks.id_for_name("Search_deck") or 0)  # the other deck, selected
     text = (cards / "a_b.yaml").read_text(encoding="utf-8")
     removed = "  - {id: basic_one, q: 'Which 0 in search?', a: '0'}\n"
     (cards / "a_b.yaml").write_text(text.replace(removed, ""), encoding="utf-8")
     plan = run(str(cards), "--plan", "--out", str(tmp_path / "dist" / "search.apkg"))
     search = plan.out.splitlines()[-1].strip()
-    assert search == '"origin:re:(?-i)^a_b\\.yaml · basic_one$" "deck:Search\\_deck \\*\\"1\\"\\*"'
+    assert search == '"origin:re:(?-i)^a_b\\.yaml · basic_one$" ' + deck_term
     (found,) = collection.find_notes(search)
     assert collection.get_note(found)["Question"] == "Which 0 in search?"
