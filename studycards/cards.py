@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, NamedTuple
 
-from studycards.reader import place_in_value
+from studycards.reader import Mapping, Scalar, place_in_value
 
 
 class Kind(str, Enum):
@@ -162,9 +162,9 @@ class Card(NamedTuple):
     # Where each tag is written, in the order of ``tags``: in the card, or in its file's tags.
     tag_positions: tuple[tuple[int, int], ...] = ()
     choice_positions: tuple[tuple[int, int], ...] = ()  # where each choice is written
-    # Where each text key's value ends, and the text of its file: to place a problem at the
-    # words it is about (``place``), not only at the value's start.
-    ends: Positions = ()
+    # The card's mapping as read, and the text of its file: to place a problem at the words it
+    # is about (``place``), not only at the value's start. Both only referred to, not copied.
+    node: Mapping | None = None
     file_text: str = ""
 
     def position(self, key: str) -> tuple[int, int]:
@@ -175,10 +175,11 @@ class Card(NamedTuple):
 
     def place(self, key: str, *snippets: str) -> tuple[int, int]:
         """Where the first of ``snippets`` written in the value of ``key`` is; else where the value starts."""
-        end = next(((line, column) for name, line, column in self.ends if name == key), None)
-        if end is None or not self.file_text:
+        value = self.node.get(key) if self.node is not None else None
+        if not isinstance(value, Scalar) or not self.file_text:
             return self.position(key)
-        return place_in_value(self.file_text, self.position(key), end, *snippets)
+        return place_in_value(self.file_text, (value.line, value.column), (value.end_line, value.end_column),
+                              *snippets)
 
     @property
     def file_name(self) -> str:

@@ -85,7 +85,6 @@ class _Values:
         self.numbers: dict[str, int] = {}
         self.mappings: dict[str, _Values] = {}
         self.positions: dict[str, tuple[int, int]] = {}
-        self.ends: dict[str, tuple[int, int]] = {}  # of each text value
         self.list_positions: dict[str, list[tuple[int, int]]] = {}
 
 
@@ -343,7 +342,7 @@ def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int
                                 "a bare 'key: value' in a list; add 'id: ...' or use braces"))
     if kind is None or len(problems) > count:
         return None
-    _warn_of_deletions_outside_cloze(values, path, problems, text)
+    _warn_of_deletions_outside_cloze(node, values, path, problems, text)
     tag_positions = dict(zip(file_tags, file_tag_positions, strict=True))  # the file's tags first
     for tag, place in zip(values.lists.get("tags", []), values.list_positions.get("tags", []), strict=True):
         tag_positions.setdefault(tag, place)
@@ -359,7 +358,7 @@ def _check_card(node: Node, path: str, subdeck: str, subdeck_position: tuple[int
         lint_ignore=tuple(values.lists.get("lint-ignore", ())), positions=positions,
         id_slot=None if "id" in values.text else _id_slot(node), tag_positions=tuple(tag_positions.values()),
         choice_positions=tuple(values.list_positions.get("choices", ())),
-        ends=tuple((key, line, column) for key, (line, column) in values.ends.items()), file_text=text,
+        node=node, file_text=text,
     )
 
 
@@ -386,7 +385,7 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
                                         "remove it, the text goes in 'cloze'"))
         _require(values, "cloze", node, path, problems)
         cloze = values.text.get("cloze", "")
-        problems += [Problem(path, *_place(values, "cloze", snippet, text), "error", message)
+        problems += [Problem(path, *_place(node, "cloze", snippet, text), "error", message)
                      for snippet, message in _cloze_problems(cloze)] if cloze else []
         return kind
     _require(values, "q", node, path, problems)
@@ -396,15 +395,17 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
     return kind
 
 
-def _warn_of_deletions_outside_cloze(values: _Values, path: str, problems: list[Problem], text: str) -> None:
+def _warn_of_deletions_outside_cloze(node: Mapping, values: _Values, path: str, problems: list[Problem],
+                                     text: str) -> None:
     """A deletion works only in a cloze card's 'cloze': anywhere else Anki shows its braces as written."""
     for key in ("q", "a", "extra", "source"):
-        if opening := CLOZE_OPENING.search(values.text.get(key, "")):
-            problems.append(Problem(path, *_place(values, key, opening.group(), text), "warning",
+        value = values.text.get(key, "")
+        if "{{" in value and (opening := CLOZE_OPENING.search(value)):  # the test first: most hold none
+            problems.append(Problem(path, *_place(node, key, opening.group(), text), "warning",
                                     _outside_cloze(opening.group(), key)))
     choices = zip(values.lists.get("choices", ()), values.list_positions.get("choices", ()), strict=True)
     for choice, (line, column) in choices:
-        if opening := CLOZE_OPENING.search(choice):
+        if "{{" in choice and (opening := CLOZE_OPENING.search(choice)):
             problems.append(Problem(path, line, column, "warning",
                                     _outside_cloze(opening.group(), "choices")))
 
@@ -414,10 +415,12 @@ def _outside_cloze(opening: str, key: str) -> str:
             "card's text")
 
 
-def _place(values: _Values, key: str, snippet: str, text: str) -> tuple[int, int]:
+def _place(node: Mapping, key: str, snippet: str, text: str) -> tuple[int, int]:
     """Where ``snippet`` is written in the value of ``key``, in the file's ``text``; else where it starts."""
-    start, end = values.positions[key], values.ends.get(key)
-    return place_in_value(text, start, end, snippet) if end is not None and text else start
+    value = node.get(key)
+    assert isinstance(value, Scalar), "a text key's value"
+    start = (value.line, value.column)
+    return place_in_value(text, start, (value.end_line, value.end_column), snippet) if text else start
 
 
 def _cloze_problems(text: str) -> list[tuple[str, str]]:
@@ -513,8 +516,6 @@ def _check_keys(node: Mapping, keys: tuple[Key, ...], path: str, problems: list[
                                     f"unknown key '{_visible(name)}' in {where}{hint}"))
             continue
         values.positions[name] = (value.line, value.column)
-        if isinstance(value, Scalar):
-            values.ends[name] = (value.end_line, value.end_column)
         _check_value(spec, value, path, problems, values)
     for name in required:
         if name not in values.positions:

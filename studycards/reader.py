@@ -180,7 +180,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
         character = control.group()
         name = "NUL byte" if character == "\x00" else f"control character U+{ord(character):04X}"
         return None, [Problem(path, line, column, "error", f"{name} is not allowed in YAML")]
-    mark_at_line_start = _LINE_START_BYTE_ORDER_MARK.search(text)
+    mark_at_line_start = _LINE_START_BYTE_ORDER_MARK.search(text) if "\ufeff" in text else None
     if mark_at_line_start:
         line, column = _text_position(text, mark_at_line_start.start())
         return None, [Problem(path, line, column, "error",
