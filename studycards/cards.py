@@ -174,12 +174,16 @@ class Card(NamedTuple):
         return self.line, self.column
 
     def place(self, key: str, *snippets: str) -> tuple[int, int]:
-        """Where the first of ``snippets`` written in the value of ``key`` is; else where the value starts."""
+        """Where the value of ``key`` holds the first of ``snippets`` that it holds once, else where it
+        starts: the words a problem of that value is about."""
         value = self.node.get(key) if self.node is not None else None
-        if not isinstance(value, Scalar) or not self.file_text:
-            return self.position(key)
-        return place_in_value(self.file_text, (value.line, value.column), (value.end_line, value.end_column),
-                              *snippets)
+        if isinstance(value, Scalar) and self.file_text:
+            for snippet in snippets:
+                place = place_in_value(self.file_text, (value.line, value.column),
+                                       (value.end_line, value.end_column), value.value, snippet)
+                if place is not None:
+                    return place
+        return self.position(key)
 
     @property
     def file_name(self) -> str:

@@ -385,8 +385,8 @@ def _card_kind(node: Mapping, values: _Values, path: str, problems: list[Problem
                                         "remove it, the text goes in 'cloze'"))
         _require(values, "cloze", node, path, problems)
         cloze = values.text.get("cloze", "")
-        problems += [Problem(path, *_place(node, "cloze", snippet, text), "error", message)
-                     for snippet, message in _cloze_problems(cloze)] if cloze else []
+        problems += [Problem(path, *_place(node, values, "cloze", snippet, offset, text), "error", message)
+                     for snippet, offset, message in _cloze_problems(cloze)] if cloze else []
         return kind
     _require(values, "q", node, path, problems)
     _require(values, "a", node, path, problems)
@@ -401,7 +401,8 @@ def _warn_of_deletions_outside_cloze(node: Mapping, values: _Values, path: str, 
     for key in ("q", "a", "extra", "source"):
         value = values.text.get(key, "")
         if "{{" in value and (opening := CLOZE_OPENING.search(value)):  # the test first: most hold none
-            problems.append(Problem(path, *_place(node, key, opening.group(), text), "warning",
+            problems.append(Problem(path, *_place(node, values, key, opening.group(), opening.start(), text),
+                                    "warning",
                                     _outside_cloze(opening.group(), key)))
     choices = zip(values.lists.get("choices", ()), values.list_positions.get("choices", ()), strict=True)
     for choice, (line, column) in choices:
@@ -415,53 +416,58 @@ def _outside_cloze(opening: str, key: str) -> str:
             "card's text")
 
 
-def _place(node: Mapping, key: str, snippet: str, text: str) -> tuple[int, int]:
-    """Where ``snippet`` is written in the value of ``key``, in the file's ``text``; else where it starts."""
+def _place(node: Mapping, values: _Values, key: str, snippet: str, offset: int | None,
+           text: str) -> tuple[int, int]:
+    """Where ``snippet``, at ``offset`` in the value of ``key``, is written in the file's ``text``;
+    else where the value starts."""
     value = node.get(key)
     assert isinstance(value, Scalar), "a text key's value"
     start = (value.line, value.column)
-    return place_in_value(text, start, (value.end_line, value.end_column), snippet) if text else start
+    place = place_in_value(text, start, (value.end_line, value.end_column), values.text[key], snippet,
+                           offset) if text and snippet else None
+    return place or start
 
 
-def _cloze_problems(text: str) -> list[tuple[str, str]]:
-    """What is wrong with the deletions of a cloze card's text: each problem once, and the text it is in."""
-    problems = [(several, f"cloze deletion '{several}' names several cards: give each deletion one number, "
-                          "and write the text again for another card")
-                for several in _once(_SEVERAL_CARDS_DELETION.findall(text))]
+def _cloze_problems(text: str) -> list[tuple[str, int | None, str]]:
+    """What is wrong with the deletions of a cloze card's text: each problem once, with the words it is
+    about and where they are in the text."""
+    found: list[tuple[re.Match[str], str]] = []
+    for several in _first_of_each(_SEVERAL_CARDS_DELETION.finditer(text)):
+        found.append((several, f"cloze deletion '{several.group()}' names several cards: give each deletion "
+                               "one number, and write the text again for another card"))
     if occlusion := _IMAGE_OCCLUSION.search(text):
-        problems.append((occlusion.group(), "a deletion may not start with 'image-occlusion:': Anki would "
-                                            "read it as a shape over an image and hide its text"))
+        found.append((occlusion, "a deletion may not start with 'image-occlusion:': Anki would read it as a "
+                                 "shape over an image and hide its text"))
     # A text that looks like a deletion's start but is not one: Anki shows it as it is.
-    look_alikes = (look_alike.group() for look_alike in _DELETION_LOOK_ALIKE.finditer(text))
-    problems += [(miswritten, f"cloze deletion '{miswritten}' is miswritten: Anki would show it as text; "
-                              "write '{{c' and a number, then '::', as in {{c1::answer}}")
-                 for miswritten in _once(look_alike for look_alike in look_alikes
-                                         if not CLOZE_OPENING.match(look_alike))]
-    if not CLOZE_OPENING.search(text):
-        return problems or [("", "cloze text has no deletion: mark one like {{c1::answer}}")]
+    look_alikes = (match for match in _DELETION_LOOK_ALIKE.finditer(text)
+                   if not CLOZE_OPENING.match(match.group()))
+    for miswritten in _first_of_each(look_alikes):
+        found.append((miswritten, f"cloze deletion '{miswritten.group()}' is miswritten: Anki would show it "
+                                  "as text; write '{{c' and a number, then '::', as in {{c1::answer}}"))
+    if not CLOZE_OPENING.search(text) and not found:
+        return [("", None, "cloze text has no deletion: mark one like {{c1::answer}}")]
     # An opening that does not start a whole deletion: Anki would make cards of a nested deletion that
     # this program cannot render, and show an unclosed one as plain text.
-    deletions = list(CLOZE_PATTERN.finditer(text))
-    whole = {deletion.start() for deletion in deletions}
-    problems += [(unmatched, f"cloze deletion '{unmatched}' is not closed with '}}}}' or holds another "
-                             "deletion; deletions cannot be nested")
-                 for unmatched in _once(opening.group() for opening in CLOZE_OPENING.finditer(text)
-                                        if opening.start() not in whole)]
-    numbered = [(deletion, cloze_number(deletion.group(1))) for deletion in deletions]
-    if zero := next((deletion.group() for deletion, number in numbered if number == 0), None):
-        problems.append((zero, "cloze deletions are numbered from c1; c0 makes no card"))
-    problems += [(hollow, f"cloze deletion '{_shortened(hollow, 30)}' hides nothing: write the text to hide "
-                          "after '::'")
-                 for hollow in _once(deletion.group() for deletion in deletions if _blank(deletion.group(2)))]
-    if too_far := next((deletion for deletion, number in numbered if number > MAX_CLOZE_NUMBER), None):
-        problems.append((too_far.group(), f"cloze deletion c{_shortened(too_far.group(1))} is past the last "
-                                          f"number Anki takes: numbers go up to c{MAX_CLOZE_NUMBER}"))
-    return problems
+    deletions = [(deletion, cloze_number(deletion.group(1))) for deletion in CLOZE_PATTERN.finditer(text)]
+    whole = {deletion.start() for deletion, _ in deletions}
+    for unmatched in _first_of_each(opening for opening in CLOZE_OPENING.finditer(text)
+                                    if opening.start() not in whole):
+        found.append((unmatched, f"cloze deletion '{unmatched.group()}' is not closed with '}}}}' or holds "
+                                 "another deletion; deletions cannot be nested"))
+    if zero := next((deletion for deletion, number in deletions if number == 0), None):
+        found.append((zero, "cloze deletions are numbered from c1; c0 makes no card"))
+    for hollow in _first_of_each(deletion for deletion, _ in deletions if _blank(deletion.group(2))):
+        found.append((hollow, f"cloze deletion '{_shortened(hollow.group(), 30)}' hides nothing: write the "
+                              "text to hide after '::'"))
+    if too_far := next((deletion for deletion, number in deletions if number > MAX_CLOZE_NUMBER), None):
+        found.append((too_far, f"cloze deletion c{_shortened(too_far.group(1))} is past the last number Anki "
+                               f"takes: numbers go up to c{MAX_CLOZE_NUMBER}"))
+    return [(match.group(), match.start(), message) for match, message in found]
 
 
-def _once(items: Iterable[str]) -> list[str]:
-    """The items in their order, each only the first time."""
-    return list(dict.fromkeys(items))
+def _first_of_each(matches: Iterable[re.Match[str]]) -> list[re.Match[str]]:
+    """The matches in their order, only the first of those with the same text."""
+    return list({match.group(): match for match in reversed(list(matches))}.values())[::-1]
 
 
 def _check_choices(values: _Values, path: str, problems: list[Problem]) -> None:

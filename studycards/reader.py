@@ -39,7 +39,9 @@ may differ.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -462,32 +464,40 @@ def _odd_space_in_layout(text: str, loader: type, line: int, column: int) -> tup
     lines = _lines_to(text, line)
     for number in range(max(1, len(lines) - 1), len(lines) + 1):
         found = _ODD_SPACE_IN_LAYOUT.match(lines[number - 1])
-        if found and _parses_further(text, loader, number, found.start(1) + 1, line, column):
+        if found is None:
+            continue
+        fix = _fix_that_parses_further(text, loader, number, found.start(1) + 1, line, column)
+        if fix:
             character = found.group(1)
             name = unicodedata.name(character, "").lower()
             return (number, found.start(1) + 1,
-                    f"invalid YAML: U+{ord(character):04X} ({name}) is not a space to YAML: "
-                    "replace it with a normal space" + ("" if character.isspace() else ", or remove it"))
+                    f"invalid YAML: U+{ord(character):04X} ({name}) is not a space to YAML: {fix}")
     return None
 
 
-def _parses_further(text: str, loader: type, line: int, column: int, stopped_line: int,
-                    stopped_column: int) -> bool:
-    """Whether the parser gets further than where it stopped once a space is put at ``line``, ``column``."""
+def _fix_that_parses_further(text: str, loader: type, line: int, column: int, stopped_line: int,
+                             stopped_column: int) -> str:
+    """How the character at ``line``, ``column`` lets the parser get further than where it stopped:
+    as a plain space, or (typed as well as a space, not in its place) gone; "" if neither does."""
     index = _text_index(text, line, column)
-    fixed = f"{text[:index]} {text[index + 1:]}"
-    parser = loader(fixed)
-    try:
-        while parser.get_event() is not None:
+    as_space, gone = f"{text[:index]} {text[index + 1:]}", text[:index] + text[index + 1:]
+    # Gone, the columns after it on its line move: only a later line counts.
+    for fixed, stopped, fix in ((as_space, (stopped_line, stopped_column), "replace it with a normal space"),
+                                (gone, (stopped_line, 1 << 30), "remove it")):
+        parser = loader(fixed)
+        try:
+            while parser.get_event() is not None:
+                pass
+            return fix
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            if mark is not None and (mark.line + 1, mark.column + 1) > stopped:
+                return fix
+        except yaml.YAMLError:
             pass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        return mark is not None and (mark.line + 1, mark.column + 1) > (stopped_line, stopped_column)
-    except yaml.YAMLError:
-        return False
-    finally:
-        parser.dispose()
-    return True
+        finally:
+            parser.dispose()
+    return ""
 
 
 def _quoting_hint(text: str, line: int) -> str:
@@ -673,29 +683,53 @@ def _character_at(text: str, line: int, column: int) -> str:
     return row[column - 1] if 0 < column <= len(row) else ""
 
 
-def place_in_value(text: str, start: tuple[int, int], end: tuple[int, int],
-                   *snippets: str) -> tuple[int, int]:
-    """Where the first of ``snippets`` written in ``text`` inside the value from ``start`` to ``end`` is.
+def place_in_value(text: str, start: tuple[int, int], end: tuple[int, int], value: str, snippet: str,
+                   offset: int | None = None) -> tuple[int, int] | None:
+    """Where ``snippet``, found at ``offset`` in ``value``, is written in the file's ``text``.
 
-    Positions are 1-based (line, column). A snippet not written as it is (escaped in double
-    quotes, or folded over two lines) is placed at the value's start.
+    ``value`` is written in ``text`` from ``start`` to ``end`` (1-based lines and columns).
+    The snippet is the one at ``offset`` of its occurrences in the value; without an offset,
+    it must occur only once. ``None`` when that cannot be told: the snippet is written
+    otherwise in the file (escaped in double quotes, folded over two lines) or as often
+    as it occurs in the value.
     """
-    first, last = _text_index(text, *start), _text_index(text, *end)
-    for snippet in snippets:
-        found = text.find(snippet, first, last) if snippet else -1
-        if found >= 0:
-            return _text_position(text, found)
-    return start
+    in_value = _occurrences(value, snippet, 0, len(value))
+    if offset is None:
+        which = 0 if len(in_value) == 1 else None
+    else:
+        which = in_value.index(offset) if offset in in_value else None
+    in_text = _occurrences(text, snippet, _text_index(text, *start), _text_index(text, *end))
+    if which is None or len(in_text) != len(in_value):
+        return None
+    return _line_and_column(text, in_text[which])
+
+
+def _occurrences(text: str, snippet: str, first: int, last: int) -> list[int]:
+    """Where ``snippet`` starts in ``text`` between ``first`` and ``last``, each after the one before."""
+    found: list[int] = []
+    at = text.find(snippet, first, last) if snippet else -1
+    while at >= 0:
+        found.append(at)
+        at = text.find(snippet, at + len(snippet), last)
+    return found
+
+
+@functools.lru_cache(maxsize=2)
+def _line_starts(text: str) -> tuple[int, ...]:
+    """Where each line of ``text`` starts, as YAML breaks them; worked out once for a file's problems."""
+    return (0, *(line_break.end() for line_break in LINE_BREAK.finditer(text)))
 
 
 def _text_index(text: str, line: int, column: int) -> int:
     """The index in ``text`` of a 1-based line and column, as the parsers count them."""
-    line_start = 0
-    for number, line_break in enumerate(LINE_BREAK.finditer(text), start=2):
-        if number > line:
-            break
-        line_start = line_break.end()
-    return min(line_start + column - 1, len(text))
+    starts = _line_starts(text)
+    return min(starts[min(line, len(starts)) - 1] + column - 1, len(text))
+
+
+def _line_and_column(text: str, index: int) -> tuple[int, int]:
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, index)
+    return line, index - starts[line - 1] + 1
 
 
 def _text_position(text: str, index: int) -> tuple[int, int]:

@@ -169,13 +169,15 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
       for typo in ("{{c1:", "{{C1::", "{c1::", "{{c::", "{{ c1 ::", "{{c1\uff1a\uff1a")],
     # Spaces pasted from a web page or typed on a phone look like spaces, but are not to YAML.
     *[(text, f"2:{place}: error: invalid YAML: {character} is not a space to YAML: replace it with a normal "
-             f"space{also}")
-      for text, place, character, also in (
-          ("cards:\n  - id: a\n    q:\u00a0Which?\n    a: This\n", "3:7", "U+00A0 (no-break space)", ""),
-          ("cards:\n  -\u00a0id: a\n    q: Which?\n    a: This\n", "2:4", "U+00A0 (no-break space)", ""),
-          ("cards:\n  - id: a\n    q: Which?\n  \u3000a: This\n", "4:3", "U+3000 (ideographic space)", ""),
-          ("cards:\n  - id: a\n   \u200bq: Which?\n    a: This\n", "3:4", "U+200B (zero width space)",
-           ", or remove it"))],
+             "space")
+      for text, place, character in (
+          ("cards:\n  - id: a\n    q:\u00a0Which?\n    a: This\n", "3:7", "U+00A0 (no-break space)"),
+          ("cards:\n  -\u00a0id: a\n    q: Which?\n    a: This\n", "2:4", "U+00A0 (no-break space)"),
+          ("cards:\n  - id: a\n    q: Which?\n  \u3000a: This\n", "4:3", "U+3000 (ideographic space)"),
+          ("cards:\n  - id: a\n   \u200bq: Which?\n    a: This\n", "3:4", "U+200B (zero width space)"))],
+    # Typed as well as the spaces, not in place of one: to be removed.
+    ("cards:\n  - id: a\n    q: Which?\n\u00a0    a: This\n    extra: x\n",
+     "2:4:1: error: invalid YAML: U+00A0 (no-break space) is not a space to YAML: remove it"),
     ("cards:\n  - id: talks-city\u200b\n    q: Which?\n    a: This\n",
      "2:2:9: error: id 'talks-city\\u200B' may hold only ASCII letters (a-z, A-Z), digits, '-', '_' and '.', "
      "and must start with a letter or digit"),
@@ -304,6 +306,26 @@ def test_every_problem_of_a_cloze_text_is_told_at_once_where_it_is(tmp_path: Pat
         f"{at}:6:12: error: cloze deletion '{{{{c3::' is not closed with '}}}}' or holds another deletion; "
         "deletions cannot be nested",
         "4 errors; nothing was written"]
+
+
+def test_a_problem_is_placed_at_its_own_words_not_at_the_same_words_before_them(tmp_path: Path) -> None:
+    # "{{c1::" and "{{c1:" also start the good deletion above the bad one; "\\href" written twice
+    # cannot be told apart from the text, so it is told at the value's start.
+    cards = deck_with_topic(tmp_path, "cards:\n  - id: one\n    cloze: |\n      Fine {{c1::ok}} here.\n"
+                                      "      Then {{c1::unclosed here.\n  - id: two\n    cloze: |\n"
+                                      "      Fine {{c1::ok}} here.\n      And {{c1:bad}} here.\n"
+                                      "  - id: three\n    q: Which?\n    a: |\n      Code `\\href` here.\n"
+                                      "      Then \\(\\href{x}{y}\\) here.\n")
+    result = run(str(cards), "--check")
+    at = f"{cards.as_posix()}/topic.yaml"
+    assert [line for line in result.err.splitlines() if "error" in line] == [
+        f"{at}:5:12: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
+        "deletions cannot be nested",
+        f"{at}:9:11: error: cloze deletion '{{{{c1:' is miswritten: Anki would show it as text; write "
+        "'{{c' and a number, then '::', as in {{c1::answer}}",
+        f"{at}:12:8: error: math may not use \\href: in Anki, MathJax would make it a link, a style or HTML "
+        "attributes",
+        "3 errors; nothing was written"]
 
 
 def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_path: Path) -> None:
