@@ -179,11 +179,17 @@ class Card(NamedTuple):
         value = self.node.get(key) if self.node is not None else None
         if isinstance(value, Scalar) and self.file_text:
             for snippet in snippets:
+                # Counted in the text as the card holds it (NFC), as the problem was found in it.
                 place = place_in_value(self.file_text, (value.line, value.column),
-                                       (value.end_line, value.end_column), value.value, snippet)
+                                       (value.end_line, value.end_column), self.text_of(key), snippet)
                 if place is not None:
                     return place
         return self.position(key)
+
+    def text_of(self, key: str) -> str:
+        """The text of one of the card's text keys ("q", "a", "cloze", "extra", "source")."""
+        return {"q": self.question, "a": self.answer, "cloze": self.cloze, "extra": self.extra,
+                "source": self.source}[key]
 
     @property
     def file_name(self) -> str:

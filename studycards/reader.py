@@ -478,12 +478,16 @@ def _odd_space_in_layout(text: str, loader: type, line: int, column: int) -> tup
 def _fix_that_parses_further(text: str, loader: type, line: int, column: int, stopped_line: int,
                              stopped_column: int) -> str:
     """How the character at ``line``, ``column`` lets the parser get further than where it stopped:
-    as a plain space, or (typed as well as a space, not in its place) gone; "" if neither does."""
+    as a plain space, gone (typed as well as a space, not in its place), or as two spaces for
+    one as wide as two; "" if none does."""
     index = _text_index(text, line, column)
-    as_space, gone = f"{text[:index]} {text[index + 1:]}", text[:index] + text[index + 1:]
-    # Gone, the columns after it on its line move: only a later line counts.
-    for fixed, stopped, fix in ((as_space, (stopped_line, stopped_column), "replace it with a normal space"),
-                                (gone, (stopped_line, 1 << 30), "remove it")):
+    # Gone, or as two spaces, the columns after it on its line move: only a later line counts.
+    fixes = [(" ", (stopped_line, stopped_column), "replace it with a normal space"),
+             ("", (stopped_line, 1 << 30), "remove it")]
+    if unicodedata.east_asian_width(text[index]) in ("W", "F"):  # as wide as two spaces
+        fixes.append(("  ", (stopped_line, 1 << 30), "replace it with two normal spaces"))
+    for replacement, stopped, fix in fixes:
+        fixed = text[:index] + replacement + text[index + 1:]
         parser = loader(fixed)
         try:
             while parser.get_event() is not None:
@@ -698,7 +702,11 @@ def place_in_value(text: str, start: tuple[int, int], end: tuple[int, int], valu
         which = 0 if len(in_value) == 1 else None
     else:
         which = in_value.index(offset) if offset in in_value else None
-    in_text = _occurrences(text, snippet, _text_index(text, *start), _text_index(text, *end))
+    first = _text_index(text, *start)
+    if text[first:first + 1] in ("|", ">"):  # a block of lines: its text starts below its header's comment
+        starts = _line_starts(text)
+        first = starts[min(bisect.bisect_right(starts, first), len(starts) - 1)]
+    in_text = _occurrences(text, snippet, first, _text_index(text, *end))
     if which is None or len(in_text) != len(in_value):
         return None
     return _line_and_column(text, in_text[which])

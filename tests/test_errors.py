@@ -175,6 +175,13 @@ def cards_folder(tmp_path: Path, files: dict[str, str]) -> Path:
           ("cards:\n  -\u00a0id: a\n    q: Which?\n    a: This\n", "2:4", "U+00A0 (no-break space)"),
           ("cards:\n  - id: a\n    q: Which?\n  \u3000a: This\n", "4:3", "U+3000 (ideographic space)"),
           ("cards:\n  - id: a\n   \u200bq: Which?\n    a: This\n", "3:4", "U+200B (zero width space)"))],
+    # As wide as two spaces, and typed for two.
+    ("cards:\n  - id: b\n\u3000  q: x\n    a: y\n",
+     "2:3:1: error: invalid YAML: U+3000 (ideographic space) is not a space to YAML: replace it with two "
+     "normal spaces"),
+    # A comment on a block's first line is not its text.
+    ("cards:\n  - id: a1\n    cloze: > # was {{c0:: x}}\n      {{c1::a}} and {{c0::\n      x}}\n",
+     "2:3:12: error: cloze deletions are numbered from c1; c0 makes no card"),
     # Typed as well as the spaces, not in place of one: to be removed.
     ("cards:\n  - id: a\n    q: Which?\n\u00a0    a: This\n    extra: x\n",
      "2:4:1: error: invalid YAML: U+00A0 (no-break space) is not a space to YAML: remove it"),
@@ -306,6 +313,16 @@ def test_every_problem_of_a_cloze_text_is_told_at_once_where_it_is(tmp_path: Pat
         f"{at}:6:12: error: cloze deletion '{{{{c3::' is not closed with '}}}}' or holds another deletion; "
         "deletions cannot be nested",
         "4 errors; nothing was written"]
+
+
+def test_words_told_apart_only_in_unicode_normal_form_are_placed_at_the_value(tmp_path: Path) -> None:
+    # The second "é" is written decomposed: the card's text (NFC) holds the link target twice.
+    cards = deck_with_topic(tmp_path, "cards:\n  - id: b\n    q: \"see [a](caf\u00e9.txt) and "
+                                      "[b](cafe\u0301.txt)\"\n    a: y\n")
+    result = run(str(cards), "--check")
+    error = (f"{cards.as_posix()}/topic.yaml:3:8: error: a link may point only to an http(s) or mailto "
+             "address, not 'caf%C3%A9.txt'")
+    assert result.err.splitlines() == [error, error, "2 errors; nothing was written"]
 
 
 def test_a_problem_is_placed_at_its_own_words_not_at_the_same_words_before_them(tmp_path: Path) -> None:
