@@ -65,10 +65,11 @@ _IMAGE_OCCLUSION = re.compile(r"\{\{c[0-9]+::image-occlusion:")
 # Anki's "{{c1,2::…}}" hides the text on cards 1 and 2; this format gives a deletion one number.
 _SEVERAL_CARDS_DELETION = re.compile(r"\{\{c(?=[0-9,]*[0-9])[0-9]*,[0-9,]*::")  # Anki's: "c,1", "c1,"
 # What a deletion's start looks like when mistyped: one colon ("{{c1:"), a full-width one, a capital C,
-# spaces, no number, one opening brace. Anki shows such text as it is, so the card asks nothing there.
+# spaces, no number ("{{c::"), one opening brace. Anki shows such text as it is, so the card asks nothing
+# there. Without a number, one colon is other text ("{{c:>10}}" in a format string, "{{C:\Users}}").
 # (Braces escaped for Markdown, "\{\{c1::", are told by the renderer.)
 # (Each run of spaces can be matched one way only: a long one costs no backtracking.)
-_DELETION_LOOK_ALIKE = re.compile(r"\{\{[ \t]*[cC][ \t]*(?:[0-9]+[ \t]*)?[:\uff1a]+"
+_DELETION_LOOK_ALIKE = re.compile(r"\{\{[ \t]*[cC][ \t]*(?:[0-9]+[ \t]*[:\uff1a]+|[:\uff1a]{2,})"
                                   r"|(?<!\\)\{[ \t]*[cC][ \t]*[0-9]+[ \t]*[:\uff1a]{2}")
 # Each key table by name, and its required keys, made once: every mapping read looks them up.
 _KEY_TABLES = {id(table): ({key.name: key for key in table}, [key.name for key in table if key.required])

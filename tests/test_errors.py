@@ -345,6 +345,14 @@ def test_a_problem_is_placed_at_its_own_words_not_at_the_same_words_before_them(
         "3 errors; nothing was written"]
 
 
+def test_braces_that_are_no_deletion_are_left_alone(tmp_path: Path) -> None:
+    # Without a number, one colon is other text: a format string, a path.
+    cards = deck_with_topic(tmp_path, "cards:\n  - id: a\n    cloze: \"In Python, `'{{c:>10}}'.format(c=1)` "
+                                      "pads {{c1::one value}}; a drive {{C:\\\\Users}} and {{ c: x }}.\"\n")
+    result = run(str(cards), "--check")
+    assert (result.code, result.err) == (0, "")
+
+
 def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_path: Path) -> None:
     cards = deck_with_topic(tmp_path, "cards:\n"
                             "  - {id: a, q: 'Held in {{c1::Beijing}}', a: Beijing, "
