@@ -243,6 +243,10 @@ def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node |
     return read_text(text, path, loader)
 
 
+# Stands for a key given twice in a mapping: its value is read, and left out of the mapping.
+_REPEATED_KEY = Scalar("", 0, 0, 0, 0)
+
+
 def _build_tree(events: Iterator[Any], path: str, text: str,
                 warnings: list[Problem]) -> tuple[Node | None, Problem | None]:
     """Fold the parser's events into nodes, stopping at the first problem.
@@ -263,6 +267,8 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
     # Per open mapping: the key waiting for its value, and the keys seen so far.
     pending: list[Scalar | None] = []
     seen: list[dict[str, Scalar]] = []
+    # Per open mapping: whether it looks like two cards, one written without its "-" (told once).
+    two_cards: list[bool] = []
     documents = 0
     for event in events:
         kind = type(event)
@@ -294,7 +300,8 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
             else:
                 key = pending[-1]
                 if key is not None:
-                    parent.entries.append((key, node))  # type: ignore[union-attr]
+                    if key is not _REPEATED_KEY:
+                        parent.entries.append((key, node))  # type: ignore[union-attr]
                     pending[-1] = None
                     continue
                 if value == "<<":
@@ -303,13 +310,17 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 keys = seen[-1]
                 first = keys.get(value)
                 if first is not None:
-                    # A card's first key again after a whole card: most often a new card without its "-".
-                    new_card = ("; if a new card starts here, put '- ' before its first key"
-                                if value in ("id", "q", "cloze") and ("a" in keys or "cloze" in keys)
-                                and not parent.flow else "")
-                    return None, _problem(event, path, f"key '{value}' is given twice in this mapping "
-                                                       f"(first at line {first.line}); the first value "
-                                                       f"would be lost{new_card}")
+                    # A card's first key again after a whole card: most often a new card without its "-",
+                    # whose other keys are then given twice too, and need not be told.
+                    new_card = value in ("id", "q", "cloze") and ("a" in keys or "cloze" in keys) \
+                        and not parent.flow
+                    # An error, but the file reads on, without this key and its value: the rest
+                    # of the file is checked too, and every problem told at once.
+                    if not two_cards[-1]:
+                        warnings.append(_repeated_key(event, path, first, new_card))
+                    two_cards[-1] = two_cards[-1] or new_card
+                    pending[-1] = _REPEATED_KEY
+                    continue
                 keys[value] = pending[-1] = node
             continue
         if kind is mapping_end or kind is sequence_end:
@@ -318,6 +329,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
             if kind is mapping_end:
                 pending.pop()
                 seen.pop()
+                two_cards.pop()
             parent = containers[-1] if containers else None
             continue
         if kind is mapping_start or kind is sequence_start:
@@ -342,13 +354,15 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 return None, _problem(event, path, "a key must be plain text, not a list or mapping"
                                                    + _quoting_hint(text, start.line + 1))
             else:
-                parent.entries.append((pending[-1], container))  # type: ignore[union-attr]
+                if pending[-1] is not _REPEATED_KEY:
+                    parent.entries.append((pending[-1], container))  # type: ignore[union-attr]
                 pending[-1] = None
             containers.append(container)
             parent = container
             if kind is mapping_start:
                 pending.append(None)
                 seen.append({})
+                two_cards.append(False)
         elif kind is alias_event:
             return None, _refused(event, path, text)
         elif kind is document_start:
@@ -357,6 +371,12 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 return None, _problem(event, path, "only one YAML document is allowed per file; "
                                                    "remove the '---'")
     return root, None
+
+
+def _repeated_key(event: Any, path: str, first: Scalar, new_card: bool) -> Problem:
+    hint = "; if a new card starts here, put '- ' before its first key" if new_card else ""
+    return _problem(event, path, f"key '{first.value}' is given twice in this mapping (first at line "
+                                 f"{first.line}); the first value would be lost{hint}")
 
 
 def _letter_escape(event: Any, path: str, text: str) -> Problem | None:

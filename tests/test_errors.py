@@ -300,57 +300,70 @@ def test_a_value_cut_by_a_comment_is_told_in_card_files_and_deck_yaml(tmp_path: 
     assert result.out.endswith(", 2 warnings; nothing was written\n")
 
 
+def topic_lines(tmp_path: Path, topic: str, *options: str) -> list[str]:
+    """What a build (or a run with ``options``) of deck 'more' with this topic.yaml prints on stderr,
+    each line, with the cards folder cut from the file's name."""
+    cards = deck_with_topic(tmp_path, topic)
+    return run(str(cards), *options).err.replace(f"{cards.as_posix()}/", "").splitlines()
+
+
+MISWRITTEN = ("cloze deletion '{{c1:' is miswritten: Anki would show it as text; write '{{c' and a number, "
+              "then '::', as in {{c1::answer}}")
+NOT_CLOSED = ("cloze deletion '{{c1::' is not closed with '}}' or holds another deletion; deletions "
+              "cannot be nested")
+
+
 def test_every_problem_of_a_cloze_text_is_told_at_once_where_it_is(tmp_path: Path) -> None:
-    cards = deck_with_topic(tmp_path, "cards:\n  - id: c\n    cloze: |\n      Held in {{c1:Beijing}},\n"
-                                      "      {{c0::x}} and {{c2::}}, {{c1:Seoul}}\n      then {{c3::open\n")
-    result = run(str(cards))
-    at = f"{cards.as_posix()}/topic.yaml"
-    assert result.err.splitlines() == [
-        f"{at}:4:15: error: cloze deletion '{{{{c1:' is miswritten: Anki would show it as text; write "
-        "'{{c' and a number, then '::', as in {{c1::answer}}",
-        f"{at}:5:7: error: cloze deletions are numbered from c1; c0 makes no card",
-        f"{at}:5:21: error: cloze deletion '{{{{c2::}}}}' hides nothing: write the text to hide after '::'",
-        f"{at}:6:12: error: cloze deletion '{{{{c3::' is not closed with '}}}}' or holds another deletion; "
-        "deletions cannot be nested",
+    assert topic_lines(tmp_path, "cards:\n  - id: c\n    cloze: |\n      Held in {{c1:Beijing}},\n"
+                                 "      {{c0::x}} and {{c2::}}, {{c1:Seoul}}\n      then {{c3::open\n") == [
+        f"topic.yaml:4:15: error: {MISWRITTEN}",
+        "topic.yaml:5:7: error: cloze deletions are numbered from c1; c0 makes no card",
+        "topic.yaml:5:21: error: cloze deletion '{{c2::}}' hides nothing: write the text to hide after '::'",
+        "topic.yaml:6:12: error: " + NOT_CLOSED.replace("c1", "c3"),
         "4 errors; nothing was written"]
 
 
 def test_words_told_apart_only_in_unicode_normal_form_are_placed_at_the_value(tmp_path: Path) -> None:
     # The second "é" is written decomposed: the card's text (NFC) holds the link target twice.
-    cards = deck_with_topic(tmp_path, "cards:\n  - id: b\n    q: \"see [a](caf\u00e9.txt) and "
-                                      "[b](cafe\u0301.txt)\"\n    a: y\n")
-    result = run(str(cards), "--check")
-    error = (f"{cards.as_posix()}/topic.yaml:3:8: error: a link may point only to an http(s) or mailto "
-             "address, not 'caf%C3%A9.txt'")
-    assert result.err.splitlines() == [error, error, "2 errors; nothing was written"]
+    error = ("topic.yaml:3:8: error: a link may point only to an http(s) or mailto address, not "
+             "'caf%C3%A9.txt'")
+    assert topic_lines(tmp_path, "cards:\n  - id: b\n    q: \"see [a](caf\u00e9.txt) and "
+                                 "[b](cafe\u0301.txt)\"\n    a: y\n", "--check") == [
+        error, error, "2 errors; nothing was written"]
 
 
 def test_a_problem_is_placed_at_its_own_words_not_at_the_same_words_before_them(tmp_path: Path) -> None:
     # "{{c1::" and "{{c1:" also start the good deletion above the bad one; "\\href" written twice
     # cannot be told apart from the text, so it is told at the value's start.
-    cards = deck_with_topic(tmp_path, "cards:\n  - id: one\n    cloze: |\n      Fine {{c1::ok}} here.\n"
-                                      "      Then {{c1::unclosed here.\n  - id: two\n    cloze: |\n"
-                                      "      Fine {{c1::ok}} here.\n      And {{c1:bad}} here.\n"
-                                      "  - id: three\n    q: Which?\n    a: |\n      Code `\\href` here.\n"
-                                      "      Then \\(\\href{x}{y}\\) here.\n")
-    result = run(str(cards), "--check")
-    at = f"{cards.as_posix()}/topic.yaml"
-    assert [line for line in result.err.splitlines() if "error" in line] == [
-        f"{at}:5:12: error: cloze deletion '{{{{c1::' is not closed with '}}}}' or holds another deletion; "
-        "deletions cannot be nested",
-        f"{at}:9:11: error: cloze deletion '{{{{c1:' is miswritten: Anki would show it as text; write "
-        "'{{c' and a number, then '::', as in {{c1::answer}}",
-        f"{at}:12:8: error: math may not use \\href: in Anki, MathJax would make it a link, a style or HTML "
-        "attributes",
+    lines = topic_lines(tmp_path, "cards:\n  - id: one\n    cloze: |\n      Fine {{c1::ok}} here.\n"
+                                  "      Then {{c1::unclosed here.\n  - id: two\n    cloze: |\n"
+                                  "      Fine {{c1::ok}} here.\n      And {{c1:bad}} here.\n"
+                                  "  - id: three\n    q: Which?\n    a: |\n      Code `\\href` here.\n"
+                                  "      Then \\(\\href{x}{y}\\) here.\n", "--check")
+    assert [line for line in lines if "error" in line] == [
+        f"topic.yaml:5:12: error: {NOT_CLOSED}",
+        f"topic.yaml:9:11: error: {MISWRITTEN}",
+        "topic.yaml:12:8: error: math may not use \\href: in Anki, MathJax would make it a link, a style or "
+        "HTML attributes",
         "3 errors; nothing was written"]
 
 
 def test_braces_that_are_no_deletion_are_left_alone(tmp_path: Path) -> None:
     # Without a number, one colon is other text: a format string, a path.
-    cards = deck_with_topic(tmp_path, "cards:\n  - id: a\n    cloze: \"In Python, `'{{c:>10}}'.format(c=1)` "
-                                      "pads {{c1::one value}}; a drive {{C:\\\\Users}} and {{ c: x }}.\"\n")
-    result = run(str(cards), "--check")
-    assert (result.code, result.err) == (0, "")
+    assert topic_lines(tmp_path, "cards:\n  - id: a\n    cloze: \"In Python, `'{{c:>10}}'.format(c=1)` pads "
+                                 "{{c1::one value}}; a drive {{C:\\\\Users}} and {{ c: x }}.\"\n",
+                       "--check") == []
+
+
+def test_a_key_given_twice_is_told_with_the_files_other_problems(tmp_path: Path) -> None:
+    assert topic_lines(tmp_path, "cards:\n  - id: one\n    cloze: 'Held in {{c1:Beijing}}, {{c2::May}}'\n"
+                                 "  - id: two\n    q: What?\n    q: Again?\n    a: This\n"
+                                 "  - id: three\n    q: Where?\n") == [
+        f"topic.yaml:3:21: error: {MISWRITTEN}",
+        "topic.yaml:6:5: error: key 'q' is given twice in this mapping (first at line 5); the first value "
+        "would be lost",
+        "topic.yaml:8:5: error: card has no 'a'",
+        "3 errors; nothing was written"]
 
 
 def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_path: Path) -> None:

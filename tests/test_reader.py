@@ -149,8 +149,6 @@ EXPECTED_PROBLEMS = {
     "tab": "f.yaml:2:1: error: tab character used for indentation; YAML indents with spaces",
     "quote": "f.yaml:1:4: error: invalid YAML: this quote is not closed (at line 2, column 1: found "
              "unexpected end of stream)",
-    "duplicate": "f.yaml:2:1: error: key 'a' is given twice in this mapping (first at line 1); the "
-                 "first value would be lost",
     "alias": "f.yaml:1:4: error: anchors (&x) are not supported: write the text out",
     "unknown-alias": "f.yaml:1:4: error: aliases (*nowhere) are not supported: write the text out"
                      + STARTS_WITH.format("*"),
@@ -196,9 +194,6 @@ EXPECTED_PROBLEMS = {
     # Told at the key's line, not at the next one, where the parser looked for the ':' last.
     "no-space-after-colon": "f.yaml:4:5: error: invalid YAML: could not find expected ':' while scanning a "
                             "simple key; a key's ':' needs a space after it ('a: Beijing', not 'a:Beijing')",
-    "card-without-dash": "f.yaml:5:5: error: key 'id' is given twice in this mapping (first at line 2); "
-                         "the first value would be lost; if a new card starts here, put '- ' before its "
-                         "first key",
     "ideographic-indent-in-block": ("f.yaml:6:4: error: invalid YAML: did not find expected '-' indicator "
                                     "while parsing a block collection that starts at line 2, column 3; this "
                                     "key is indented 3 spaces, like no key above it (those are indented 0 or "
@@ -209,8 +204,6 @@ EXPECTED_PROBLEMS = {
                              "block mapping that starts at line 2, column 5; this list item's '-' is "
                              "indented 5 spaces, like no list item's '-' above it (those are indented 2 or "
                              "6): line it up with one of them"),
-    "flow-duplicate": "f.yaml:2:25: error: key 'id' is given twice in this mapping (first at line 2); the "
-                      "first value would be lost",
     "misaligned-key": "f.yaml:4:4: error: invalid YAML: did not find expected '-' indicator while parsing a "
                       "block collection that starts at line 2, column 3; this key is indented 3 spaces, like "
                       "no key above it (those are indented 0 or 4): line it up with one of them",
@@ -239,6 +232,33 @@ EXPECTED_PROBLEMS = {
                           "'\u201c' is a typographic quote, which YAML reads as text: put the whole value in "
                           "straight quotes, \" or '",
 }
+
+
+# Told, and the file reads on without the key given twice: its other problems are told too.
+READ_ON_PROBLEMS = {
+    "duplicate": "f.yaml:2:1: error: key 'a' is given twice in this mapping (first at line 1); the "
+                 "first value would be lost",
+    "card-without-dash": "f.yaml:5:5: error: key 'id' is given twice in this mapping (first at line 2); "
+                         "the first value would be lost; if a new card starts here, put '- ' before its "
+                         "first key",
+    "flow-duplicate": "f.yaml:2:25: error: key 'id' is given twice in this mapping (first at line 2); the "
+                      "first value would be lost",
+}
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("name", sorted(READ_ON_PROBLEMS))
+def test_a_key_given_twice_is_told_and_the_file_reads_on(name: str, loader: type) -> None:
+    node, problems = read_text(SAMPLES[name], "f.yaml", loader)
+    assert [str(problem) for problem in problems] == [READ_ON_PROBLEMS[name]]
+    assert isinstance(node, Mapping)
+    cards = node.get("cards")
+    mapping = cards.items[0] if isinstance(cards, Sequence) else node
+    assert isinstance(mapping, Mapping)
+    # The first value stays; the key given again, and its value, are left out.
+    key, first = ("a", "1") if name == "duplicate" else ("id", "a")
+    values = [value for entry_key, value in mapping.entries if entry_key.value == key]
+    assert [value.value for value in values if isinstance(value, Scalar)] == [first]
 
 
 @pytest.mark.parametrize("loader", LOADERS)
