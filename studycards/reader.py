@@ -243,8 +243,9 @@ def read_file(file: Path, path: str, loader: type | None = None) -> tuple[Node |
     return read_text(text, path, loader)
 
 
-# Stands for a key given twice in a mapping: its value is read, and left out of the mapping.
-_REPEATED_KEY = Scalar("", 0, 0, 0, 0)
+# Stands for a key left out of its mapping (given twice, or a second card's): its value is read, and
+# left out too.
+_LEFT_OUT = Scalar("", 0, 0, 0, 0)
 
 
 def _build_tree(events: Iterator[Any], path: str, text: str,
@@ -267,8 +268,9 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
     # Per open mapping: the key waiting for its value, and the keys seen so far.
     pending: list[Scalar | None] = []
     seen: list[dict[str, Scalar]] = []
-    # Per open mapping: whether it looks like two cards, one written without its "-" (told once).
-    two_cards: list[bool] = []
+    # Per open mapping that looks like two cards, the second written without its "-": the second card's
+    # keys, all left out (its first key is told, with a hint); else None.
+    second_card: list[dict[str, Scalar] | None] = []
     documents = 0
     for event in events:
         kind = type(event)
@@ -300,26 +302,31 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
             else:
                 key = pending[-1]
                 if key is not None:
-                    if key is not _REPEATED_KEY:
+                    if key is not _LEFT_OUT:
                         parent.entries.append((key, node))  # type: ignore[union-attr]
                     pending[-1] = None
                     continue
                 if value == "<<":
                     return None, _problem(event, path, "merge keys (<<) are not supported: "
                                                        "write the keys out")
-                keys = seen[-1]
+                keys, second = seen[-1], second_card[-1]
+                if second is not None:  # the second card's key: left out, told only if given twice there
+                    if value in second:
+                        warnings.append(_repeated_key(event, path, second[value], new_card=False))
+                    second[value] = node
+                    pending[-1] = _LEFT_OUT
+                    continue
                 first = keys.get(value)
                 if first is not None:
-                    # A card's first key again after a whole card: most often a new card without its "-",
-                    # whose other keys are then given twice too, and need not be told.
+                    # A card's first key again after a whole card: most often a new card without its "-".
                     new_card = value in ("id", "q", "cloze") and ("a" in keys or "cloze" in keys) \
                         and not parent.flow
                     # An error, but the file reads on, without this key and its value: the rest
                     # of the file is checked too, and every problem told at once.
-                    if not two_cards[-1]:
-                        warnings.append(_repeated_key(event, path, first, new_card))
-                    two_cards[-1] = two_cards[-1] or new_card
-                    pending[-1] = _REPEATED_KEY
+                    warnings.append(_repeated_key(event, path, first, new_card))
+                    if new_card:
+                        second_card[-1] = {value: node}
+                    pending[-1] = _LEFT_OUT
                     continue
                 keys[value] = pending[-1] = node
             continue
@@ -329,7 +336,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
             if kind is mapping_end:
                 pending.pop()
                 seen.pop()
-                two_cards.pop()
+                second_card.pop()
             parent = containers[-1] if containers else None
             continue
         if kind is mapping_start or kind is sequence_start:
@@ -354,7 +361,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
                 return None, _problem(event, path, "a key must be plain text, not a list or mapping"
                                                    + _quoting_hint(text, start.line + 1))
             else:
-                if pending[-1] is not _REPEATED_KEY:
+                if pending[-1] is not _LEFT_OUT:
                     parent.entries.append((pending[-1], container))  # type: ignore[union-attr]
                 pending[-1] = None
             containers.append(container)
@@ -362,7 +369,7 @@ def _build_tree(events: Iterator[Any], path: str, text: str,
             if kind is mapping_start:
                 pending.append(None)
                 seen.append({})
-                two_cards.append(False)
+                second_card.append(None)
         elif kind is alias_event:
             return None, _refused(event, path, text)
         elif kind is document_start:

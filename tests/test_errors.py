@@ -366,6 +366,21 @@ def test_a_key_given_twice_is_told_with_the_files_other_problems(tmp_path: Path)
         "3 errors; nothing was written"]
 
 
+def test_a_card_written_without_its_dash_is_left_out_whole(tmp_path: Path) -> None:
+    # Its keys are not the card's above: no false problems there; a key it repeats itself is told.
+    new_card = ("topic.yaml:5:5: error: key 'id' is given twice in this mapping (first at line 2); the first "
+                "value would be lost; if a new card starts here, put '- ' before its first key")
+    (tmp_path / "cloze").mkdir()
+    (tmp_path / "tags").mkdir()
+    assert topic_lines(tmp_path / "cloze", "cards:\n  - id: a\n    q: x\n    a: y\n    id: b\n"
+                                           "    cloze: 'z {{c1::w}}'\n") == [new_card,
+                                                                           "1 error; nothing was written"]
+    assert topic_lines(tmp_path / "tags", "cards:\n  - id: a\n    q: x\n    a: y\n    id: b\n    q: z\n"
+                                          "    a: w\n    tags: [t]\n    tags: [u]\n") == [
+        new_card, "topic.yaml:9:5: error: key 'tags' is given twice in this mapping (first at line 8); the "
+                  "first value would be lost", "2 errors; nothing was written"]
+
+
 def test_a_deletion_outside_cloze_is_told_where_it_would_show_as_written(tmp_path: Path) -> None:
     cards = deck_with_topic(tmp_path, "cards:\n"
                             "  - {id: a, q: 'Held in {{c1::Beijing}}', a: Beijing, "
