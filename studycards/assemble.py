@@ -37,6 +37,7 @@ from studycards.manifest import (
     ManifestWriter,
     Plan,
     PlanBuilder,
+    file_of,
     kind_change_warning,
     manifest_path,
     parse_entry,
@@ -401,8 +402,7 @@ class _Run:
     def _last_file(self, card_id: str) -> str | None:
         """The card file that had ``card_id`` in the last build, if any."""
         before = self.previous.cards.get(card_id) if self.previous is not None else None
-        entry = parse_entry(before) if before is not None else None
-        return entry.file if entry is not None else None
+        return file_of(before) if before is not None else None
 
 
 class _Taken:

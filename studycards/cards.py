@@ -177,11 +177,10 @@ class Card(NamedTuple):
         """Where the value of ``key`` holds the first of ``snippets`` that it holds once, else where it
         starts: the words a problem of that value is about."""
         value = self.node.get(key) if self.node is not None else None
-        if isinstance(value, Scalar) and self.file_text:
+        if isinstance(value, Scalar):
             for snippet in snippets:
                 # Counted in the text as the card holds it (NFC), as the problem was found in it.
-                place = place_in_value(self.file_text, (value.line, value.column),
-                                       (value.end_line, value.end_column), self.text_of(key), snippet)
+                place = place_in_value(self.file_text, value, self.text_of(key), snippet)
                 if place is not None:
                     return place
         return self.position(key)
@@ -193,13 +192,17 @@ class Card(NamedTuple):
 
     @property
     def file_name(self) -> str:
-        """The card file's name without its folder (``file`` is a path with "/" separators)."""
-        return self.file.rpartition("/")[2]
+        return file_name(self.file)
 
     @property
     def prompt_text(self) -> str:
         """The text a card asks, used to derive ids and compare cards."""
         return self.cloze if self.kind is Kind.CLOZE else self.question
+
+
+def file_name(path: str) -> str:
+    """A card file's name without its folder (a card's ``file`` is a path with "/" separators)."""
+    return path.rpartition("/")[2]
 
 
 class CardFacts(NamedTuple):

@@ -33,6 +33,7 @@ from studycards.cards import (
     Kind,
     LintConfig,
     cloze_number,
+    file_name,
 )
 from studycards.deckindex import DeckIndex
 from studycards.lint import RULE_IDS
@@ -285,7 +286,7 @@ class CrossFileChecks:
         """
         problems = []
         for cards in self.index.repeated_ids():
-            kept = next((card for card in cards if card.file.rpartition("/")[2] == last_file(card.id)),
+            kept = next((card for card in cards if file_name(card.file) == last_file(card.id)),
                         cards[0])
             self.repeated.add(kept.id)
             where = f"{kept.file}:{kept.id_position[0]}"
@@ -423,10 +424,7 @@ def _place(node: Mapping, values: _Values, key: str, snippet: str, offset: int |
     else where the value starts."""
     value = node.get(key)
     assert isinstance(value, Scalar), "a text key's value"
-    start = (value.line, value.column)
-    place = place_in_value(text, start, (value.end_line, value.end_column), values.text[key], snippet,
-                           offset) if text and snippet else None
-    return place or start
+    return place_in_value(text, value, values.text[key], snippet, offset) or (value.line, value.column)
 
 
 def _cloze_problems(text: str) -> list[tuple[str, int | None, str]]:

@@ -153,7 +153,7 @@ class PlanBuilder:
         plan.added.sort()
         plan.changed.sort()
         plan.moved.sort()
-        plan.removed = sorted((card_id, _file_of(text))
+        plan.removed = sorted((card_id, file_of(text))
                               for card_id, text in self.previous.cards.items() if card_id not in self._seen)
         # Where the removed cards' notes are: in the deck, or in the deck they were imported into
         # under an earlier name (Anki leaves notes where they are).
@@ -210,7 +210,8 @@ def _same_text(entry: CardEntry) -> tuple[object, ...]:
     return entry.kind, tuple(sorted((name, value) for name, value in entry.fields.items() if name != "tags"))
 
 
-def _file_of(text: str) -> str:
+def file_of(text: str) -> str:
+    """The card file a manifest entry names; "" if the entry is damaged."""
     entry = parse_entry(text)
     return entry.file if entry is not None else ""
 

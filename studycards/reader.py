@@ -95,11 +95,11 @@ _CUT_BY_COMMENT = re.compile(r" #[^\s#]")
 _ESCAPE_BEFORE_LETTERS = re.compile(r"(?<!\\)(?:\\\\)*(\\[0abtnvfreNLP])([A-Za-z]+)")
 _BACKSLASH_HINT = ("; in double quotes a backslash starts an escape: write '\\\\' for one, or use "
                    "single quotes")
-# A key (or a list item's first key) followed by a full-width colon: "q： Which?", "- id： a".
 # A space YAML does not take for one, where the layout needs a space: before a key or a "-",
 # after a "-" or a key's ":". Pasted from a web page or a word processor, it looks the same.
 _ODD_SPACE_IN_LAYOUT = re.compile(
     "[ \t]*(?:-[ \t]*)*(?:[A-Za-z_][\\w-]*:)?([\u00a0\u2007\u202f\u3000\ufeff\u200b\u2060])")
+# A key (or a list item's first key) followed by a full-width colon: "q： Which?", "- id： a".
 _FULL_WIDTH_COLON_KEY = re.compile("[ \t]*(?:-[ \t]+)?[A-Za-z][A-Za-z0-9_-]*[ \t]*\uff1a")
 _ESCAPE_NAMES = {"0": "a NUL character", "a": "a bell character", "b": "a backspace", "t": "a tab",
                  "n": "a line break", "v": "a vertical tab", "f": "a form feed", "r": "a carriage return",
@@ -714,29 +714,28 @@ def _character_at(text: str, line: int, column: int) -> str:
     return row[column - 1] if 0 < column <= len(row) else ""
 
 
-def place_in_value(text: str, start: tuple[int, int], end: tuple[int, int], value: str, snippet: str,
+def place_in_value(text: str, node: Scalar, value: str, snippet: str,
                    offset: int | None = None) -> tuple[int, int] | None:
     """Where ``snippet``, found at ``offset`` in ``value``, is written in the file's ``text``.
 
-    ``value`` is written in ``text`` from ``start`` to ``end`` (1-based lines and columns).
-    The snippet is the one at ``offset`` of its occurrences in the value; without an offset,
-    it must occur only once. ``None`` when that cannot be told: the snippet is written
-    otherwise in the file (escaped in double quotes, folded over two lines) or as often
-    as it occurs in the value.
+    ``value`` is the text of ``node`` (as the checks read it: in NFC). The snippet is the one
+    at ``offset`` of its occurrences in the value; without an offset, it must occur only once.
+    ``None`` when that cannot be told: the snippet is written otherwise in the file (escaped
+    in double quotes, folded over two lines) or not as often as it occurs in the value.
     """
     in_value = _occurrences(value, snippet, 0, len(value))
     if offset is None:
         which = 0 if len(in_value) == 1 else None
     else:
         which = in_value.index(offset) if offset in in_value else None
-    first = _text_index(text, *start)
+    first = _text_index(text, node.line, node.column)
     if text[first:first + 1] in ("|", ">"):  # a block of lines: its text starts below its header's comment
         starts = _line_starts(text)
         first = starts[min(bisect.bisect_right(starts, first), len(starts) - 1)]
-    in_text = _occurrences(text, snippet, first, _text_index(text, *end))
+    in_text = _occurrences(text, snippet, first, _text_index(text, node.end_line, node.end_column))
     if which is None or len(in_text) != len(in_value):
         return None
-    return _line_and_column(text, in_text[which])
+    return _text_position(text, in_text[which])
 
 
 def _occurrences(text: str, snippet: str, first: int, last: int) -> list[int]:
@@ -761,15 +760,11 @@ def _text_index(text: str, line: int, column: int) -> int:
     return min(starts[min(line, len(starts)) - 1] + column - 1, len(text))
 
 
-def _line_and_column(text: str, index: int) -> tuple[int, int]:
+def _text_position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of an index in ``text``."""
     starts = _line_starts(text)
     line = bisect.bisect_right(starts, index)
     return line, index - starts[line - 1] + 1
-
-
-def _text_position(text: str, index: int) -> tuple[int, int]:
-    breaks = [match.end() for match in LINE_BREAK.finditer(text, 0, index)]
-    return len(breaks) + 1, index - (breaks[-1] if breaks else 0) + 1
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:

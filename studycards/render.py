@@ -207,8 +207,7 @@ class Renderer:
                 if child.type == "image":
                     self._resolve_image(child, place, problems)
                 elif child.type == "link_open" and not _is_web_link(href := str(child.attrs.get("href", ""))):
-                    target = unquote(href)
-                    problems.append(Problem(*place.of(f"({target}", f"({href}", f"(<{target}>"), "error",
+                    problems.append(Problem(*place.of(*_written_target(href)), "error",
                                             "a link may point only to an http(s) or mailto "
                                             f"address, not '{href}'"))
         if len(tokens) == 3 and tokens[0].type == "paragraph_open":
@@ -228,12 +227,11 @@ class Renderer:
 
     def _resolve_image(self, token: Token, place: Place, problems: list[Problem]) -> None:
         # markdown-it percent-encodes the target; the file is named as the author wrote it.
-        written = str(token.attrs.get("src", ""))
-        src = unquote(written)
+        encoded = str(token.attrs.get("src", ""))
+        src = unquote(encoded)
         resolved = self.media.resolve(src, IMAGE_TYPES, "image")
         if isinstance(resolved, str):
-            # At the target, as written: as markdown-it reads it, percent-encoded, or in <>.
-            problems.append(Problem(*place.of(f"({src}", f"({written}", f"(<{src}>"), "error", resolved))
+            problems.append(Problem(*place.of(*_written_target(encoded)), "error", resolved))
         else:
             token.attrs["src"] = resolved.name
 
@@ -420,6 +418,13 @@ def choices_html(card: Card, choices: list[str]) -> str:
         css_class = ' class="correct"' if choice == card.answer else ""
         items.append(f"<li{css_class}>{html}</li>")
     return nfc_stable(f'<ol class="choices">{"".join(items)}</ol>')
+
+
+def _written_target(encoded: str) -> tuple[str, ...]:
+    """How the Markdown may write a link's or image's target that markdown-it gives percent-encoded:
+    as read, as given, or in <>."""
+    target = unquote(encoded)
+    return f"({target}", f"({encoded}", f"(<{target}>"
 
 
 def nfc_stable(html: str) -> str:
