@@ -343,15 +343,12 @@ class _Run:
         with its file's cards (``names_checked``).
         """
         result, plan = self.result, self.plan
-        problems = result.problems
-        if names_checked:
-            self.index.add(outcome.cards)
-        else:
-            problems += self.cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held])
+        as_last_built = []
         for card, entry in zip(outcome.cards, outcome.entries, strict=True):
             result.cards += len(card.ords)
             if card.subdeck:
                 result.subdecks.add(card.subdeck)
+            before = None
             if plan is not None:
                 before = plan.add(card.id, entry)
                 if before is None:
@@ -362,6 +359,12 @@ class _Run:
                     warning = kind_change_warning(earlier, card) if earlier is not None else None
                     if warning is not None:
                         self.kind_changes.setdefault(card.id, warning)
+            as_last_built.append(before == entry)
+        if names_checked:
+            self.index.add(outcome.cards, as_last_built)
+        else:
+            result.problems += self.cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held],
+                                              as_last_built)
         result.notes += len(outcome.cards)
         for number, build in enumerate(self.other_builds):
             for card, entry in zip(outcome.cards, outcome.entries, strict=True):

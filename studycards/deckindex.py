@@ -11,7 +11,7 @@ stays small however large the deck; the checks ask it once every card is in.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from studycards.cards import KIND_BY_VALUE, CardFacts
@@ -24,7 +24,8 @@ CREATE TABLE cards (
     prompt INTEGER, answer INTEGER,  -- the card's prompt signature, if it has one
     prompt_line INTEGER NOT NULL, prompt_column INTEGER NOT NULL,
     answer_line INTEGER NOT NULL, answer_column INTEGER NOT NULL,
-    lint_ignore TEXT NOT NULL  -- rule ids, space-separated
+    lint_ignore TEXT NOT NULL,  -- rule ids, space-separated
+    as_last_built INTEGER NOT NULL  -- 1 if the card is as its id's card was in the last build
 )
 """
 
@@ -36,29 +37,32 @@ class DeckIndex:
         self._db.execute(_SCHEMA)
         self._indexed = False
 
-    def add(self, cards: Iterable[CardFacts]) -> None:
+    def add(self, cards: Sequence[CardFacts], as_last_built: Sequence[bool] | None = None) -> None:
+        """Take in cards; ``as_last_built``, per card: whether it is exactly as the card with
+        its id was in the last build (none is, when not given)."""
         self._db.executemany(
-            "INSERT INTO cards VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO cards VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(card.id, card.kind.value, card.file, card.line, *card.id_position,
               *(card.signature or (None, None)), *card.prompt_position, *card.answer_position,
-              " ".join(card.lint_ignore))
-             for card in cards if card.id])
+              " ".join(card.lint_ignore), same)
+             for card, same in zip(cards, as_last_built or [False] * len(cards), strict=True) if card.id])
 
     def __contains__(self, card_id: object) -> bool:
         self._index()
         return self._db.execute("SELECT 1 FROM cards WHERE id = ? LIMIT 1", (card_id,)).fetchone() is not None
 
-    def repeated_ids(self) -> list[list[CardFacts]]:
-        """The cards that share an id, each group in deck order."""
+    def repeated_ids(self) -> list[list[tuple[CardFacts, bool]]]:
+        """The cards that share an id, each group in deck order; each card with whether it is
+        as its id's card was in the last build."""
         self._index()
         rows = self._db.execute(f"""
-            SELECT {_LATER} FROM cards AS later
+            SELECT {_LATER}, later.as_last_built FROM cards AS later
             WHERE later.id IN (SELECT id FROM cards GROUP BY id HAVING COUNT(*) > 1)
             ORDER BY later.seq""")
-        groups: dict[str, list[CardFacts]] = {}
+        groups: dict[str, list[tuple[CardFacts, bool]]] = {}
         for row in rows:
-            card = _facts(row)
-            groups.setdefault(card.id, []).append(card)
+            card = _facts(row[:_LATER_COLUMNS])
+            groups.setdefault(card.id, []).append((card, bool(row[_LATER_COLUMNS])))
         return list(groups.values())
 
     def look_alikes(self) -> list[tuple[CardFacts, tuple[str, str, int, int]]]:

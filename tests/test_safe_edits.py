@@ -218,6 +218,38 @@ def test_an_id_given_again_is_told_at_the_card_that_did_not_have_it(tmp_path: Pa
         f"{cards.as_posix()}/misc.yaml:2); ids must be unique in the deck")
 
 
+def test_a_copy_pasted_above_its_card_and_edited_is_told_and_the_history_stays_with_the_card(
+        tmp_path: Path, collection: Collection) -> None:
+    # The usual way to write a card like another: copy it, paste it above, reword the copy.
+    # Both are in the file that had the id; the one left as it was is the card Anki has.
+    cards = copy_deck("every-kind", tmp_path)
+    package = tmp_path / "dist" / "every-kind.apkg"
+    assert run(str(cards)).code == 0
+    import_package(collection, package)
+    reviewed = [review(collection, "talks-city")]
+    before = history_of(collection, reviewed)
+    talks = (cards / "talks.yaml").read_text(encoding="utf-8")
+    original = talks[talks.index("  - id: talks-city"):talks.index("  - id: cho-zero-sum")]
+    copy = original.replace("In which city did", "On which day did").replace("a: Beijing", "a: 13 May")
+    (cards / "talks.yaml").write_text(talks.replace(original, copy + original), encoding="utf-8")
+    result = run(str(cards))
+    assert (result.code, result.err.splitlines()[0]) == (
+        1, f"{cards.as_posix()}/talks.yaml:4:9: error: card id 'talks-city' is used again: the card "
+           f"at {cards.as_posix()}/talks.yaml:10 had it in the last build, and keeps it; give this card "
+           "an id of its own")
+    # Done as told, the reworded copy is a new note and the card keeps its note and history.
+    talks = (cards / "talks.yaml").read_text(encoding="utf-8")
+    (cards / "talks.yaml").write_text(talks.replace("id: talks-city", "id: talks-day", 1), encoding="utf-8")
+    assert run(str(cards)).code == 0
+    log = import_package(collection, package)
+    assert (len(log.new), len(log.duplicate)) == (1, 0)
+    note = collection.get_note(note_id_of(collection, "talks-city"))
+    assert (note["Question"], note["Answer"]) == ("In which city did the two foreign ministers meet?",
+                                                  "Beijing")
+    assert collection.get_note(note_id_of(collection, "talks-day"))["Answer"] == "13 May"
+    assert history_of(collection, reviewed) == before
+
+
 def test_plan_lists_every_change(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
