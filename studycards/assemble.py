@@ -163,13 +163,13 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
 
 
 def _add_timestamp_notice(result: Assembly, previous: Manifest | None, timestamp: float | None) -> None:
-    if timestamp is not None and previous is not None and result.plan is not None and result.plan.changed \
-            and timestamp <= previous.timestamp:
-        # Only SOURCE_DATE_EPOCH can do this: the build time is always after the last one.
+    if timestamp is not None and previous is not None and result.plan is not None \
+            and result.plan.notes_changed and timestamp <= previous.timestamp:
+        # Only SOURCE_DATE_EPOCH can do this: the build time is always after the latest one.
         result.notices.append(
-            f"SOURCE_DATE_EPOCH ({int(timestamp)}) is not later than the last build's time "
-            f"({int(previous.timestamp)}): Anki will take the changed cards ({len(result.plan.changed)}) "
-            "for ones it has and skip them; set a later time")
+            f"SOURCE_DATE_EPOCH ({int(timestamp)}) is not later than the latest build's time "
+            f"({int(previous.timestamp)}): Anki will take the changed or moved cards "
+            f"({result.plan.notes_changed}) for ones it has and skip them; set a later time")
 
 
 def _render_deck_texts(deck: Deck, folder: Path, problems: list[Problem]) -> tuple[str, dict[str, MediaFile]]:
@@ -242,7 +242,9 @@ class _DeckReader:
         assert deck is not None and result.target is not None, "a deck to read the cards of"
         outputs = None
         if self.timestamp is not None:
-            outputs = _Outputs(self.staging, result.target, deck, self.timestamp)
+            # The manifest keeps the latest build time (see ``Manifest.timestamp``).
+            latest = max(self.timestamp, self.previous.timestamp) if self.previous else self.timestamp
+            outputs = _Outputs(self.staging, result.target, deck, self.timestamp, latest)
         run = _Run(result, deck, self.previous, outputs, self.other_builds)
         reading = _Reading(result, run)
         self.opened.append(reading)
@@ -422,11 +424,12 @@ class _Taken:
 class _Outputs:
     """The package, manifest and quiz page of a build, each a temporary file until committed."""
 
-    def __init__(self, staging: Staging, target: Path, deck: Deck, timestamp: float) -> None:
+    def __init__(self, staging: Staging, target: Path, deck: Deck, timestamp: float, latest: float) -> None:
         self.staging = staging
         self.target = target
         self.deck = deck
         self.timestamp = timestamp
+        self.latest = latest  # of the builds made here, this one included: the manifest keeps it
         self.media: dict[str, MediaFile] = {}
         self._files: list[tuple[TextIO, Path]] = []  # each output open for writing, and its target
         self._staged: list[Path] = []
@@ -437,7 +440,7 @@ class _Outputs:
         self.database = self.staging.scratch(self.target.parent, ".anki2")
         self.package = PackageWriter(self.database, self.deck, self.timestamp)
         self.manifest = ManifestWriter(self._open(manifest_path(self.target), COMMIT_LAST),
-                                       self.deck.id, self.timestamp)
+                                       self.deck.id, self.latest)
         self.quiz = QuizWriter(self._open(self.target.with_suffix(".html")), self.deck)
 
     def add(self, outcome: FileOutcome) -> None:

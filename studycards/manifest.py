@@ -45,6 +45,8 @@ class CardEntry(NamedTuple):
 @dataclass(frozen=True)
 class Manifest:
     deck_id: str
+    # The latest time of the builds made here, not always this one's: a build with a fixed
+    # SOURCE_DATE_EPOCH can be older than the one before it, and the notes in Anki as new as that.
     timestamp: float
     notetypes: dict[str, dict[str, Any]]
     # Card id -> its entry as the manifest's JSON text: an unchanged card is found by
@@ -135,6 +137,8 @@ class PlanBuilder:
             changed.insert(0, f"kind {before.kind} → {entry.kind}")
         if changed:
             plan.changed.append((card_id, changed))
+        if changed or before.file != entry.file:  # the note names its file: a move changes it too
+            plan.notes_changed += 1
         moves = []
         if before.file != entry.file:
             moves.append(f"{before.file} → {entry.file}")
@@ -192,6 +196,7 @@ class Plan:
     notetype_changes: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # added card id, removed twin's id
     unchanged: int = 0
+    notes_changed: int = 0  # the notes in Anki a build changes: a card changed, or moved to another file
     subdeck_moved: bool = False
 
     def counts(self) -> str:

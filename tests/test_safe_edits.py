@@ -70,6 +70,12 @@ def history_of(collection: Collection, card_ids: list[int]) -> dict[int, tuple[i
             for cid in card_ids}
 
 
+def timestamp_warning(fixed: int, latest: int, cards: int) -> str:
+    return (f"build.py: warning: SOURCE_DATE_EPOCH ({fixed}) is not later than the latest build's time "
+            f"({latest}): Anki will take the changed or moved cards ({cards}) for ones it has and skip them; "
+            "set a later time\n")
+
+
 def edit_history_deck(cards: Path) -> None:
     """Reword, change an answer, move, reorder, add without id, delete."""
     (cards / "alpha.yaml").write_text(ALPHA_V2, encoding="utf-8")
@@ -424,9 +430,7 @@ def test_a_build_that_writes_ids_tells_its_notices_once(tmp_path: Path,
     (cards / "alpha.yaml").write_text(alpha.replace("a: Beijing", "a: Peking")
                                       + "  - q: Which card has no id?\n    a: This one\n", encoding="utf-8")
     result = run(str(cards))
-    assert result.err == ("build.py: warning: SOURCE_DATE_EPOCH (1715558400) is not later than the last "
-                          "build's time (1715558400): Anki will take the changed cards (1) for ones it has "
-                          "and skip them; set a later time\n")
+    assert result.err == timestamp_warning(1715558400, 1715558400, 1)
     assert result.out.endswith("; 1 added, 1 changed, 0 moved, 0 removed since the last build; "
                                "1 new id written\n")
 
@@ -544,9 +548,7 @@ def test_a_fixed_time_not_after_the_last_build_is_told(tmp_path: Path,
     assert run(str(cards)).err == ""  # nothing changed: nothing to skip
     alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
     (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul (서울)"), encoding="utf-8")
-    warning = ("build.py: warning: SOURCE_DATE_EPOCH (1715558400) is not later than the last build's time "
-               "(1715558400): Anki will take the changed cards (1) for ones it has and skip them; set a "
-               "later time\n")
+    warning = timestamp_warning(1715558400, 1715558400, 1)
     strict = run(str(cards), "--strict")
     assert (strict.code, strict.err) == (1, warning + "0 errors, 1 warning, which --strict counts as an "
                                                    "error; nothing was written\n")
@@ -555,6 +557,33 @@ def test_a_fixed_time_not_after_the_last_build_is_told(tmp_path: Path,
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558401")
     (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul!"), encoding="utf-8")
     assert run(str(cards)).err == ""
+
+
+def test_a_fixed_time_is_compared_with_the_latest_build_and_a_moved_card_counts(
+        tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A build with an older fixed time makes an older package, not older notes in Anki: the
+    # next fixed time must still be later than the build before that one.
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    assert run(str(cards)).code == 0
+    import_package(collection, package)
+    manifest = tmp_path / "dist" / "history.manifest.json"
+    latest = int(json.loads(manifest.read_text(encoding="utf-8"))["timestamp"])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    (cards / "alpha.yaml").write_text(alpha.replace("a: Seoul", "a: Seoul (서울)"), encoding="utf-8")
+    assert run(str(cards)).err == timestamp_warning(1715558400, latest, 1)
+    # A card moved to another file changes its note too (the note names its file).
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715644800")
+    (cards / "alpha.yaml").rename(cards / "asia.yaml")
+    assert run(str(cards)).err == timestamp_warning(1715644800, latest, 4)
+    log = import_package(collection, package)
+    assert (len(log.updated), len(log.duplicate)) == (0, 7)  # as told: Anki skipped them all
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert run(str(cards)).err == ""
+    log = import_package(collection, package)
+    assert (len(log.updated), len(log.duplicate)) == (7, 0)
+    assert collection.get_note(note_id_of(collection, "capital-korea"))["Answer"] == "Seoul (서울)"
 
 
 def test_immediate_rebuild_imports_as_an_update(tmp_path: Path, collection: Collection) -> None:
