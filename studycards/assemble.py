@@ -271,12 +271,18 @@ class _DeckReader:
             result.earlier_deck_id = renamed_from.deck_id
         result.problems += run.finish_checks()
         result.plan = run.plan.finish(deck.name) if run.plan is not None else None
-        for card_id, twin in result.plan.renamed if result.plan is not None else ():
+        for card_id, twin, what in result.plan.renamed if result.plan is not None else ():
             file, position = run.added_at[card_id]
             result.problems.append(Problem(file, *position, "warning",
-                                           f"card '{card_id}' has the same text as '{twin}', whose id is "
+                                           f"card '{card_id}' has the same {what} as '{twin}', whose id is "
                                            "gone: Anki will add it as a new card, without the review "
                                            f"history; give it back the id '{twin}' to keep it"))
+        for card_id, other in result.plan.took_text if result.plan is not None else ():
+            file, line, column = run.index.id_place(card_id)
+            result.problems.append(Problem(file, line, column, "warning",
+                                           f"card '{card_id}' now has the text '{other}' had in the last "
+                                           "build: its review history, which Anki keeps by id, goes with "
+                                           "it; if the ids were swapped, give each card back its own"))
         return reading
 
 

@@ -51,6 +51,15 @@ class DeckIndex:
         self._index()
         return self._db.execute("SELECT 1 FROM cards WHERE id = ? LIMIT 1", (card_id,)).fetchone() is not None
 
+    def id_place(self, card_id: str) -> tuple[str, int, int]:
+        """The file, line and column of the (first) card with this id."""
+        self._index()
+        row = self._db.execute("SELECT file, id_line, id_column FROM cards WHERE id = ? ORDER BY seq LIMIT 1",
+                               (card_id,)).fetchone()
+        assert row is not None, "a card of this deck"
+        file, line, column = row
+        return str(file), int(line), int(column)
+
     def repeated_ids(self) -> list[list[tuple[CardFacts, bool]]]:
         """The cards that share an id, each group in deck order; each card with whether it is
         as its id's card was in the last build."""

@@ -112,6 +112,10 @@ class PlanBuilder:
         self.plan = Plan()
         self._seen: set[str] = set()
         self._added: dict[str, str] = {}  # each added card's entry, to find a removed twin
+        # Of each card whose text changed: its id by its old text, and its new text (as
+        # ``_same_text`` gives them, hashed), to find a card that took another's text.
+        self._old_texts: dict[int, str] = {}
+        self._new_texts: list[tuple[str, int]] = []
 
     def add(self, card_id: str, text: str) -> str | None:
         """Compare a card's entry, as ``entry_text`` made it, with the last build's, and return that."""
@@ -137,6 +141,10 @@ class PlanBuilder:
             changed.insert(0, f"kind {before.kind} → {entry.kind}")
         if changed:
             plan.changed.append((card_id, changed))
+            old_text, new_text = _same_text(before), _same_text(entry)
+            if old_text != new_text:
+                self._old_texts.setdefault(hash(old_text), card_id)
+                self._new_texts.append((card_id, hash(new_text)))
         if changed or before.file != entry.file:  # the note names its file: a move changes it too
             plan.notes_changed += 1
         moves = []
@@ -168,17 +176,30 @@ class PlanBuilder:
                     and not removed.subdeck.startswith(f"{deck_name}::"):
                 decks.add(removed.subdeck)
         plan.removed_decks = sorted(decks)
-        # An added card with a removed card's very text: most likely the same card, its id changed.
+        # An added card with a removed card's very text, or its question: most likely the same
+        # card, its id changed (and maybe its answer too).
         removed_by_text: dict[tuple[object, ...], str] = {}
+        removed_by_question: dict[tuple[str, str], str] = {}
         for card_id, _ in plan.removed:
             removed = parse_entry(self.previous.cards[card_id])
             if removed is not None:
                 removed_by_text.setdefault(_same_text(removed), card_id)
+                removed_by_question.setdefault(_question(removed), card_id)
         for card_id, text in sorted(self._added.items()):
             added = parse_entry(text)
-            twin = removed_by_text.get(_same_text(added)) if added is not None else None
-            if twin is not None:
-                plan.renamed.append((card_id, twin))
+            if added is None:
+                continue
+            if (twin := removed_by_text.get(_same_text(added))) is not None:
+                plan.renamed.append((card_id, twin, "text"))
+            elif (twin := removed_by_question.get(_question(added))) is not None:
+                plan.renamed.append((card_id, twin, "question" if added.kind != "cloze" else "cloze text"))
+        # A card that now has the very text another card had (removed or changed since): their
+        # ids swapped, or the texts moved along the ids.
+        took_from = {hash(text): card_id for text, card_id in removed_by_text.items()} | self._old_texts
+        for card_id, new_text in sorted(self._new_texts):
+            other = took_from.get(new_text)
+            if other is not None and other != card_id:
+                plan.took_text.append((card_id, other))
         for kind, current in sorted(current_notetypes().items()):
             earlier = self.previous.notetypes.get(kind)
             if earlier is not None and earlier != current:
@@ -194,7 +215,9 @@ class Plan:
     removed: list[tuple[str, str]] = field(default_factory=list)
     removed_decks: list[str] = field(default_factory=list)  # the decks the removed cards' notes are in
     notetype_changes: list[str] = field(default_factory=list)
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # added card id, removed twin's id
+    # An added card's id, the id of a removed card it matches, and what matches: "text", "question" ...
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)
+    took_text: list[tuple[str, str]] = field(default_factory=list)  # a card's id, whose old text it has
     unchanged: int = 0
     notes_changed: int = 0  # the notes in Anki a build changes: a card changed, or moved to another file
     subdeck_moved: bool = False
@@ -213,6 +236,11 @@ def same_card_text(before_text: str, text: str) -> bool:
 def _same_text(entry: CardEntry) -> tuple[object, ...]:
     """What two cards share when one is the other with a new id: kind and fields (tags aside)."""
     return entry.kind, tuple(sorted((name, value) for name, value in entry.fields.items() if name != "tags"))
+
+
+def _question(entry: CardEntry) -> tuple[str, str]:
+    """A card's kind and its question (a cloze card's text), as hashed: what asks the same."""
+    return entry.kind, entry.fields.get("Question", entry.fields.get("Text", ""))
 
 
 def file_of(text: str) -> str:

@@ -201,6 +201,46 @@ def test_a_changed_card_id_is_told(tmp_path: Path) -> None:
     assert (result.code, result.err) == (0, warning)
 
 
+def test_a_changed_card_id_is_told_when_the_answer_changed_too(tmp_path: Path) -> None:
+    # A typo in an id fixed along with the answer: the question is still the old card's.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    edited = alpha.replace("id: capital-korea", "id: korea-capital").replace("a: Seoul", "a: Seoul (서울)")
+    (cards / "alpha.yaml").write_text(edited, encoding="utf-8")
+    result = run(str(cards))
+    assert (result.code, result.err) == (0, (
+        f"{cards.as_posix()}/alpha.yaml:3:9: warning: card 'korea-capital' has the same question as "
+        "'capital-korea', whose id is gone: Anki will add it as a new card, without the review history; "
+        "give it back the id 'capital-korea' to keep it\n"))
+    # A new card that only shares the answer is not taken for the old one.
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    korea = "  - id: capital-korea\n    q: What is the capital of South Korea?\n    a: Seoul\n"
+    (cards / "alpha.yaml").write_text(alpha.replace(korea, ""), encoding="utf-8")
+    (cards / "beta.yaml").write_text(beta + "  - id: seat\n    q: Where does South Korea's president sit?\n"
+                                            "    a: Seoul\n", encoding="utf-8")
+    assert run(str(cards)).err == ""
+
+
+def test_cards_that_swapped_ids_are_told(tmp_path: Path) -> None:
+    # Each note, and its review history, would go to the other card's question.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    swapped = alpha.replace("id: capital-korea", "id: SWAP").replace("id: capital-china", "id: capital-korea")
+    swapped = swapped.replace("id: SWAP", "id: capital-china")
+    (cards / "alpha.yaml").write_text(swapped, encoding="utf-8")
+    result = run(str(cards))
+    assert (result.code, result.err.splitlines()) == (0, [
+        f"{cards.as_posix()}/alpha.yaml:{line}:9: warning: card '{card_id}' now has the text '{other}' had "
+        "in the last build: its review history, which Anki keeps by id, goes with it; if the ids were "
+        "swapped, give each card back its own"
+        for line, card_id, other in [(3, "capital-china", "capital-korea"),
+                                     (6, "capital-korea", "capital-china")]])
+    (cards / "alpha.yaml").write_text(swapped.replace("Seoul", "Seoul (서울)"), encoding="utf-8")
+    assert run(str(cards)).err == ""  # a card whose text changed, not into another's
+
+
 def test_an_id_given_again_is_told_at_the_card_that_did_not_have_it(tmp_path: Path) -> None:
     # A new card earlier in the deck takes an id a card in a later file has had since the last
     # build: the new card is told to change, not the one whose note holds the review history,
