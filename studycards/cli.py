@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from studycards.assemble import Assembly, Mode, assemble
-from studycards.manifest import format_plan
+from studycards.manifest import after_build_lines, format_plan
 from studycards.output import BuildError
 from studycards.problems import Problem
 
@@ -146,6 +146,8 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"first build as deck '{result.deck.id}'" if result.earlier_deck_id else "first build")
         ids = f"; {_plural(result.ids_written, 'new id')} written" if result.ids_written else ""
         print(f"built {target}: {_counts(result)}; {since}{ids}", file=out)
+        for line in after_build_lines(result.plan) if result.plan else ():
+            print(line, file=out)
     return EXIT_OK
 
 

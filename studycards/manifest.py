@@ -366,20 +366,40 @@ def format_plan(plan: Plan, target: Path, new_card_files: dict[str, str]) -> lis
         if any(fields[0].startswith("kind ") for _, fields in plan.changed):
             lines.append(f"  {KIND_CHANGE_ADVICE.format(to='')}")
     if plan.moved:
-        lines.append(f"moved ({len(plan.moved)}):")
-        lines += [f"  > {card_id}: {where}" for card_id, where in plan.moved]
-        if plan.subdeck_moved:
-            lines.append("  Anki leaves already imported cards in the deck they are in; "
-                         "move them in Anki's browser if you want them in the new subdeck.")
-    if plan.removed:
-        lines.append(f"removed ({len(plan.removed)}):")
-        lines += [f"  - {card_id}  (was in {file or 'an unknown file'})" for card_id, file in plan.removed]
-        lines.append("  Anki never deletes notes on import: these stay in your collection.")
-        lines.append("  To find them, paste this into the search bar of Anki's browser:")
-        lines.append(f"    {removed_search(plan.removed, plan.removed_decks)}")
+        lines += _moved_lines(plan)
+    lines += _removed_lines(plan)
     if plan.notetype_changes:
         lines.append("note type schema changes:")
         lines += [f"  ! {change}" for change in plan.notetype_changes]
+    return lines
+
+
+def after_build_lines(plan: Plan) -> list[str]:
+    """What a build tells besides its counts: what importing will not do, and how to do it in Anki.
+
+    After the build, the manifest no longer holds the removed cards: this is the last time
+    their search can be made.
+    """
+    return (_moved_lines(plan) if plan.subdeck_moved else []) + _removed_lines(plan)
+
+
+def _moved_lines(plan: Plan) -> list[str]:
+    lines = [f"moved ({len(plan.moved)}):"]
+    lines += [f"  > {card_id}: {where}" for card_id, where in plan.moved]
+    if plan.subdeck_moved:
+        lines.append("  Anki leaves already imported cards in the deck they are in; "
+                     "move them in Anki's browser if you want them in the new subdeck.")
+    return lines
+
+
+def _removed_lines(plan: Plan) -> list[str]:
+    if not plan.removed:
+        return []
+    lines = [f"removed ({len(plan.removed)}):"]
+    lines += [f"  - {card_id}  (was in {file or 'an unknown file'})" for card_id, file in plan.removed]
+    lines.append("  Anki never deletes notes on import: these stay in your collection.")
+    lines.append("  To find them, paste this into the search bar of Anki's browser:")
+    lines.append(f"    {removed_search(plan.removed, plan.removed_decks)}")
     return lines
 
 
