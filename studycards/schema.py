@@ -19,6 +19,7 @@ left to the checker.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -114,6 +115,10 @@ def _kind_rules() -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    # No options: a contributor runs it after changing the tables (see README.md).
+    parser = argparse.ArgumentParser(prog="python -m studycards.schema",
+                                     description=f"Write the YAML files' JSON Schemas into {SCHEMA_FOLDER}.")
+    parser.parse_args()
     SCHEMA_FOLDER.mkdir(exist_ok=True)
     for name, text in schema_files().items():
         (SCHEMA_FOLDER / name).write_text(text, encoding="utf-8")
