@@ -107,6 +107,11 @@ def assemble(folder: Path, display: str, out: Path | None, mode: Mode, strict: b
         sweep_stale(folder)  # an id write-back of a killed build
     # --check reads it too: it tells what a build would, the id an edit takes from another card too.
     previous = read_manifest(manifest_path(target))
+    if previous is None and manifest_path(target).is_file():
+        # Without it no warning can tell what an edit does to the notes in Anki: a changed id, say.
+        base.notices.append(f"{manifest_path(target).as_posix()}, the record of the last build, cannot be "
+                            "read (damaged, or written by another version of this program): the cards are "
+                            "not compared with the last build this time")
     # The default package is named after the deck id: with another id, the last build is another
     # package beside this one. Other decks may be built into the same folder too.
     beside = (_builds_beside(target, {file.name for file in files})

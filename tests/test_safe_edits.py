@@ -650,9 +650,14 @@ def test_unreadable_manifest_is_ignored(tmp_path: Path) -> None:
     manifest = tmp_path / "dist" / "history.manifest.json"
     manifest.parent.mkdir()
     manifest.write_text("{not json", encoding="utf-8")
+    notice = (f"build.py: warning: {manifest.as_posix()}, the record of the last build, cannot be read "
+              "(damaged, or written by another version of this program): the cards are not compared with "
+              "the last build this time\n")
+    assert run(str(cards), "--plan").err == notice
     result = run(str(cards))
-    assert result.code == 0
+    assert (result.code, result.err) == (0, notice)
     assert result.out.endswith("; first build\n")
+    assert run(str(cards)).err == ""  # the build wrote a good one
     shutil.rmtree(tmp_path / "dist")
 
 
@@ -673,7 +678,9 @@ def test_a_manifest_edited_into_other_types_is_ignored(damage: str, tmp_path: Pa
         manifest.write_text(text.replace('"capital-korea": ', "1: ", 1), encoding="utf-8")
     for options in (["--plan"], []):
         result = run(str(cards), *options)
-        assert (result.code, result.err) == (0, "")
+        assert (result.code, result.err.endswith("cannot be read (damaged, or written by another version of "
+                                                 "this program): the cards are not compared with the last "
+                                                 "build this time\n")) == (0, True)
         assert "no earlier build" in result.out or result.out.endswith("; first build\n")
 
 
