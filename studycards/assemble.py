@@ -276,19 +276,32 @@ class _DeckReader:
             result.earlier_deck_id = renamed_from.deck_id
         result.problems += run.finish_checks()
         result.plan = run.plan.finish(deck.name) if run.plan is not None else None
-        for card_id, twin, what in result.plan.renamed if result.plan is not None else ():
-            file, position = run.added_at[card_id]
-            result.problems.append(Problem(file, *position, "warning",
-                                           f"card '{card_id}' has the same {what} as '{twin}', whose id is "
-                                           "gone: Anki will add it as a new card, without the review "
-                                           f"history; give it back the id '{twin}' to keep it"))
-        for card_id, other in result.plan.took_text if result.plan is not None else ():
-            file, line, column = run.index.id_place(card_id)
-            result.problems.append(Problem(file, line, column, "warning",
-                                           f"card '{card_id}' now has the text '{other}' had in the last "
-                                           "build: its review history, which Anki keeps by id, goes with "
-                                           "it; if the ids were swapped, give each card back its own"))
+        if result.plan is not None:
+            result.problems += _id_change_warnings(result.plan, run)
         return reading
+
+
+def _id_change_warnings(plan: Plan, run: _Run) -> list[Problem]:
+    """Where the review history of a card would go to another card's text, or be left behind.
+
+    A card whose id another card has is told that instead: which card it is, is not known.
+    """
+    problems = []
+    for card_id, twin, what in plan.renamed:
+        if card_id not in run.cross.repeated:
+            file, position = run.added_at[card_id]
+            problems.append(Problem(file, *position, "warning",
+                                    f"card '{card_id}' has the same {what} as '{twin}', whose id is gone: "
+                                    "Anki will add it as a new card, without the review history; give it "
+                                    f"back the id '{twin}' to keep it"))
+    for card_id, other in plan.took_text:
+        if card_id not in run.cross.repeated:
+            file, line, column = run.index.id_place(card_id)
+            problems.append(Problem(file, line, column, "warning",
+                                    f"card '{card_id}' now has the text '{other}' had in the last build: its "
+                                    "review history, which Anki keeps by id, goes with it; if the ids were "
+                                    "swapped, give each card back its own"))
+    return problems
 
 
 def _deck_id_warning(deck: Deck, earlier_id: str, where: str) -> Problem:
@@ -356,14 +369,14 @@ class _Run:
         with its file's cards (``names_checked``).
         """
         result, plan = self.result, self.plan
-        as_last_built = []
+        closeness = []  # to the last build's card of the same id
         for card, entry in zip(outcome.cards, outcome.entries, strict=True):
             result.cards += len(card.ords)
             if card.subdeck:
                 result.subdecks.add(card.subdeck)
-            before = None
+            before, close = None, 0
             if plan is not None:
-                before = plan.add(card.id, entry)
+                before, close = plan.add(card.id, entry)
                 if before is None:
                     result.places[card.id] = f"{card.file}:{card.line}"
                     self.added_at[card.id] = (card.file, card.position("id"))
@@ -372,12 +385,12 @@ class _Run:
                     warning = kind_change_warning(earlier, card) if earlier is not None else None
                     if warning is not None:
                         self.kind_changes.setdefault(card.id, warning)
-            as_last_built.append(before == entry)
+            closeness.append(close)
         if names_checked:
-            self.index.add(outcome.cards, as_last_built)
+            self.index.add(outcome.cards, closeness)
         else:
             result.problems += self.cross.add(outcome.cards, [card_facts(note.card) for note in outcome.held],
-                                              as_last_built)
+                                              closeness)
         result.notes += len(outcome.cards)
         for number, build in enumerate(self.other_builds):
             for card, entry in zip(outcome.cards, outcome.entries, strict=True):

@@ -259,13 +259,13 @@ class CrossFileChecks:
         self.repeated: set[str] = set()  # the ids ``finish`` found on more than one card
 
     def add(self, cards: list[CardFacts], without_ids: list[CardFacts] | None = None,
-            as_last_built: list[bool] | None = None) -> list[Problem]:
+            closeness: list[int] | None = None) -> list[Problem]:
         """Take in a file's cards; the spellings are checked at once, the ids by ``finish``.
 
         Cards still ``without_ids`` join the index later, once they have one; their names
-        are checked now, in file order with the others. ``as_last_built``: see ``DeckIndex.add``.
+        are checked now, in file order with the others. ``closeness``: see ``DeckIndex.add``.
         """
-        self.index.add(cards, as_last_built)
+        self.index.add(cards, closeness)
         if without_ids:
             cards = sorted([*cards, *without_ids], key=lambda card: (card.line, card.column))
         problems = []
@@ -282,14 +282,15 @@ class CrossFileChecks:
         """An error at each card whose id another card keeps; the ids told are in ``repeated``.
 
         Of the cards sharing an id, the one the last build had keeps it: the notes in Anki,
-        and their review history, are that card's. That is the card left as it was (a copy
-        pasted beside it and edited is the new one), else the one in the file that had the
-        id (``last_file``: a file's name, without its folder), else the first in the deck.
+        and their review history, are that card's. That is the card left as it was, else the
+        one still asking its question (a copy pasted beside it and reworded is the new one),
+        else the one in the file that had the id (``last_file``: a file's name, without its
+        folder), else the first in the deck.
         """
         problems = []
         for group in self.index.repeated_ids():
-            kept, _ = min(group, key=lambda item: (not item[1],
-                                                   file_name(item[0].file) != last_file(item[0].id)))
+            # (max: the first of the closest)
+            kept, _ = max(group, key=lambda item: (item[1], file_name(item[0].file) == last_file(item[0].id)))
             cards = [card for card, _ in group]
             self.repeated.add(kept.id)
             where = f"{kept.file}:{kept.id_position[0]}"

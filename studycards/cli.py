@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from studycards.assemble import Assembly, Mode, assemble
-from studycards.manifest import after_build_lines, format_plan
+from studycards.manifest import after_build_lines, format_plan, plural
 from studycards.output import BuildError
 from studycards.problems import Problem
 
@@ -122,9 +122,9 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for notice in result.notices:
         print(f"build.py: warning: {notice}", file=err)
     if result.deck is None or result.errors or (args.strict and result.warnings):
-        counted = [_plural(result.errors, "error")]
+        counted = [plural(result.errors, "error")]
         if args.strict:
-            counted.append(_plural(result.warnings, "warning"))
+            counted.append(plural(result.warnings, "warning"))
             if result.warnings and not result.errors and result.deck is not None:  # why nothing was written
                 counted[-1] += (", which --strict counts as an error" if result.warnings == 1
                                 else ", which --strict counts as errors")
@@ -133,10 +133,10 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     assert result.target is not None
     target = result.target.as_posix()
     if mode == "check":
-        print(f"checked {display}: {_counts(result)}, {_plural(result.warnings, 'warning')}; "
+        print(f"checked {display}: {_counts(result)}, {plural(result.warnings, 'warning')}; "
               "nothing was written", file=out)
     elif mode == "plan" and result.plan is None:
-        print(f"plan for {target}: {_no_earlier_build(result)}; all {_plural(result.notes, 'note')} are new",
+        print(f"plan for {target}: {_no_earlier_build(result)}; all {plural(result.notes, 'note')} are new",
               file=out)
     elif mode == "plan" and result.plan is not None:
         for line in format_plan(result.plan, result.target, result.places):
@@ -144,7 +144,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         since = result.plan.counts() if result.plan else (
             f"first build as deck '{result.deck.id}'" if result.earlier_deck_id else "first build")
-        ids = f"; {_plural(result.ids_written, 'new id')} written" if result.ids_written else ""
+        ids = f"; {plural(result.ids_written, 'new id')} written" if result.ids_written else ""
         print(f"built {target}: {_counts(result)}; {since}{ids}", file=out)
         for line in after_build_lines(result.plan) if result.plan else ():
             print(line, file=out)
@@ -169,10 +169,6 @@ def _report(problems: list[Problem], err: TextIO) -> None:
         print(problem, file=err)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
-
 def _counts(result: Assembly) -> str:
-    return (f"{_plural(result.notes, 'note')}, {_plural(result.cards, 'card')}, "
-            f"{_plural(len(result.subdecks), 'subdeck')}")
+    return (f"{plural(result.notes, 'note')}, {plural(result.cards, 'card')}, "
+            f"{plural(len(result.subdecks), 'subdeck')}")

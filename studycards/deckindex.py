@@ -25,7 +25,7 @@ CREATE TABLE cards (
     prompt_line INTEGER NOT NULL, prompt_column INTEGER NOT NULL,
     answer_line INTEGER NOT NULL, answer_column INTEGER NOT NULL,
     lint_ignore TEXT NOT NULL,  -- rule ids, space-separated
-    as_last_built INTEGER NOT NULL  -- 1 if the card is as its id's card was in the last build
+    closeness INTEGER NOT NULL  -- to the last build's card of its id (manifest.AS_BUILT, ...)
 )
 """
 
@@ -37,15 +37,15 @@ class DeckIndex:
         self._db.execute(_SCHEMA)
         self._indexed = False
 
-    def add(self, cards: Sequence[CardFacts], as_last_built: Sequence[bool] | None = None) -> None:
-        """Take in cards; ``as_last_built``, per card: whether it is exactly as the card with
-        its id was in the last build (none is, when not given)."""
+    def add(self, cards: Sequence[CardFacts], closeness: Sequence[int] | None = None) -> None:
+        """Take in cards; ``closeness``, per card: how close it is to the last build's card with
+        its id, as ``PlanBuilder.add`` tells (0, not close, when not given)."""
         self._db.executemany(
             "INSERT INTO cards VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(card.id, card.kind.value, card.file, card.line, *card.id_position,
               *(card.signature or (None, None)), *card.prompt_position, *card.answer_position,
-              " ".join(card.lint_ignore), same)
-             for card, same in zip(cards, as_last_built or [False] * len(cards), strict=True) if card.id])
+              " ".join(card.lint_ignore), close)
+             for card, close in zip(cards, closeness or [0] * len(cards), strict=True) if card.id])
 
     def __contains__(self, card_id: object) -> bool:
         self._index()
@@ -60,18 +60,18 @@ class DeckIndex:
         file, line, column = row
         return str(file), int(line), int(column)
 
-    def repeated_ids(self) -> list[list[tuple[CardFacts, bool]]]:
-        """The cards that share an id, each group in deck order; each card with whether it is
-        as its id's card was in the last build."""
+    def repeated_ids(self) -> list[list[tuple[CardFacts, int]]]:
+        """The cards that share an id, each group in deck order; each card with its closeness
+        to the last build's card (see ``add``)."""
         self._index()
         rows = self._db.execute(f"""
-            SELECT {_LATER}, later.as_last_built FROM cards AS later
+            SELECT {_LATER}, later.closeness FROM cards AS later
             WHERE later.id IN (SELECT id FROM cards GROUP BY id HAVING COUNT(*) > 1)
             ORDER BY later.seq""")
-        groups: dict[str, list[tuple[CardFacts, bool]]] = {}
+        groups: dict[str, list[tuple[CardFacts, int]]] = {}
         for row in rows:
             card = _facts(row[:_LATER_COLUMNS])
-            groups.setdefault(card.id, []).append((card, bool(row[_LATER_COLUMNS])))
+            groups.setdefault(card.id, []).append((card, row[_LATER_COLUMNS]))
         return list(groups.values())
 
     def look_alikes(self) -> list[tuple[CardFacts, tuple[str, str, int, int]]]:

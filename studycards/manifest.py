@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
@@ -104,6 +105,10 @@ def parse_entry(text: str) -> CardEntry | None:
         return None
 
 
+# How close a card is to the one with its id in the last build: the very same, or asking the same.
+AS_BUILT, SAME_QUESTION = 2, 1
+
+
 class PlanBuilder:
     """Compares each card with the last build's manifest as it comes; ``finish`` adds the removed."""
 
@@ -117,24 +122,25 @@ class PlanBuilder:
         self._old_texts: dict[int, str] = {}
         self._new_texts: list[tuple[str, int]] = []
 
-    def add(self, card_id: str, text: str) -> str | None:
-        """Compare a card's entry, as ``entry_text`` made it, with the last build's, and return that."""
+    def add(self, card_id: str, text: str) -> tuple[str | None, int]:
+        """Compare a card's entry, as ``entry_text`` made it, with the last build's; return that,
+        and how close the two are: ``AS_BUILT``, ``SAME_QUESTION`` or 0."""
         self._seen.add(card_id)
         before_text = self.previous.cards.get(card_id)
         plan = self.plan
         if before_text == text:
             plan.unchanged += 1
-            return before_text
+            return before_text, AS_BUILT
         if before_text is None:
             plan.added.append(card_id)
             self._added[card_id] = text
-            return None
+            return None, 0
         before, entry = parse_entry(before_text), parse_entry(text)
         assert entry is not None, "made by this very build"
         if before is None:  # nothing to compare with: as good as new
             plan.added.append(card_id)
             self._added[card_id] = text
-            return None
+            return None, 0
         changed = sorted(name for name in {*entry.fields, *before.fields}
                          if entry.fields.get(name) != before.fields.get(name))
         if before.kind != entry.kind:
@@ -151,13 +157,16 @@ class PlanBuilder:
         if before.file != entry.file:
             moves.append(f"{before.file} → {entry.file}")
         if before.subdeck != entry.subdeck:
-            plan.subdeck_moved = True
             moves.append(f'subdeck "{before.subdeck}" → "{entry.subdeck}"')
+            # Anki takes a deck name in another case for the same deck: nothing moves there.
+            if before.subdeck.casefold() != entry.subdeck.casefold():
+                pair = (before.subdeck, entry.subdeck)
+                plan.subdeck_moves[pair] = plan.subdeck_moves.get(pair, 0) + 1
         if moves:
             plan.moved.append((card_id, "; ".join(moves)))
         if not changed and not moves:
             plan.unchanged += 1
-        return before_text
+        return before_text, SAME_QUESTION if _question(before) == _question(entry) else 0
 
     def finish(self, deck_name: str) -> Plan:
         """The plan, once every card has been added; ``deck_name``: the deck's name now."""
@@ -176,8 +185,9 @@ class PlanBuilder:
                     and not removed.subdeck.startswith(f"{deck_name}::"):
                 decks.add(removed.subdeck)
         plan.removed_decks = sorted(decks)
-        # An added card with a removed card's very text, or its question: most likely the same
-        # card, its id changed (and maybe its answer too).
+        # An added card with a removed card's very text, or else its question: most likely the
+        # same card, its id changed (and maybe its answer too). Each removed card is told once,
+        # at the closest match.
         removed_by_text: dict[tuple[object, ...], str] = {}
         removed_by_question: dict[tuple[str, str], str] = {}
         for card_id, _ in plan.removed:
@@ -185,14 +195,17 @@ class PlanBuilder:
             if removed is not None:
                 removed_by_text.setdefault(_same_text(removed), card_id)
                 removed_by_question.setdefault(_question(removed), card_id)
-        for card_id, text in sorted(self._added.items()):
-            added = parse_entry(text)
-            if added is None:
-                continue
-            if (twin := removed_by_text.get(_same_text(added))) is not None:
-                plan.renamed.append((card_id, twin, "text"))
-            elif (twin := removed_by_question.get(_question(added))) is not None:
-                plan.renamed.append((card_id, twin, "question" if added.kind != "cloze" else "cloze text"))
+        added = [(card_id, entry) for card_id, text in sorted(self._added.items())
+                 if (entry := parse_entry(text)) is not None]
+        matches = [(card_id, removed_by_text.get(_same_text(entry)), "text") for card_id, entry in added]
+        matches += [(card_id, removed_by_question.get(_question(entry)),
+                     "cloze text" if entry.kind == "cloze" else "question") for card_id, entry in added]
+        told: set[str] = set()
+        for card_id, twin, what in matches:
+            if twin is not None and twin not in told and card_id not in told:
+                told |= {twin, card_id}
+                plan.renamed.append((card_id, twin, what))
+        plan.renamed.sort()
         # A card that now has the very text another card had (removed or changed since): their
         # ids swapped, or the texts moved along the ids.
         took_from = {hash(text): card_id for text, card_id in removed_by_text.items()} | self._old_texts
@@ -220,7 +233,8 @@ class Plan:
     took_text: list[tuple[str, str]] = field(default_factory=list)  # a card's id, whose old text it has
     unchanged: int = 0
     notes_changed: int = 0  # the notes in Anki a build changes: a card changed, or moved to another file
-    subdeck_moved: bool = False
+    # How many cards moved from one subdeck to another (by the decks' full names)
+    subdeck_moves: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def counts(self) -> str:
         return (f"{len(self.added)} added, {len(self.changed)} changed, {len(self.moved)} moved, "
@@ -329,10 +343,41 @@ def removed_search(removed: list[tuple[str, str]], decks: list[str]) -> str:
     built by this program can have a card of the same file and id: only ``decks`` (and
     their subdecks) are searched.
     """
-    # A card whose file the manifest no longer says is matched by its id alone.
-    terms = [f'"origin:re:(?-i){"^" if file else ""}{_literal(origin_text(file, card_id))}$"'
-             for card_id, file in removed]
-    return " ".join(_any_of(terms) for terms in (terms, [_deck_search(name) for name in decks]))
+    by_file: dict[str, list[str]] = {}
+    for card_id, file in removed:
+        by_file.setdefault(file, []).append(card_id)
+    alternatives = []  # regular expressions, each for some of one file's cards
+    for file, card_ids in by_file.items():
+        # (An id is ASCII letters, digits and "._-": the origin text ends with it as it is.)
+        # A card whose file the manifest no longer says is matched by its id alone.
+        start = ("^" if file else "") + _literal(origin_text(file, ""))
+        alternatives += [start + _one_of(ids) for ids in _runs([_literal(card_id) for card_id in card_ids])]
+    terms = [f'"origin:re:(?-i){_one_of(run)}$"' for run in _runs(alternatives)]
+    return f"{_any_of(terms)} {_any_of([_deck_search(name) for name in decks])}"
+
+
+# Anki compiles each term's regular expression within a size limit (reached near 20,000 short
+# ids in one), and its search fails past about a thousand terms: the expressions are packed
+# into terms of about this many characters.
+_SEARCH_TERM_LENGTH = 50_000
+
+
+def _runs(expressions: list[str]) -> list[list[str]]:
+    """The expressions in order, in runs of at most ``_SEARCH_TERM_LENGTH`` characters (or of one)."""
+    runs: list[list[str]] = [[]]
+    length = 0
+    for expression in expressions:
+        if runs[-1] and length + len(expression) > _SEARCH_TERM_LENGTH:
+            runs.append([])
+            length = 0
+        runs[-1].append(expression)
+        length += len(expression) + 1
+    return runs
+
+
+def _one_of(expressions: list[str]) -> str:
+    """A regular expression that matches what any of ``expressions`` does."""
+    return expressions[0] if len(expressions) == 1 else f"(?:{'|'.join(expressions)})"
 
 
 def _deck_search(name: str) -> str:
@@ -378,29 +423,50 @@ def after_build_lines(plan: Plan) -> list[str]:
     """What a build tells besides its counts: what importing will not do, and how to do it in Anki.
 
     After the build, the manifest no longer holds the removed cards: this is the last time
-    their search can be made.
+    their search can be made. Long lists are told by file or subdeck.
     """
-    return (_moved_lines(plan) if plan.subdeck_moved else []) + _removed_lines(plan)
+    lines = []
+    if plan.subdeck_moves:
+        lines.append(f"moved to another subdeck ({sum(plan.subdeck_moves.values())}):")
+        lines += [f'  > {plural(count, "card")}: "{before}" → "{after}"'
+                  for (before, after), count in sorted(plan.subdeck_moves.items())]
+        lines.append(f"  {_SUBDECK_MOVE_ADVICE}")
+    return lines + _removed_lines(plan, every_card=len(plan.removed) <= _LISTED_CARDS)
+
+
+# Past this many removed cards, a build tells how many of each file, not each one.
+_LISTED_CARDS = 10
+_SUBDECK_MOVE_ADVICE = ("Anki leaves already imported cards in the deck they are in; move them in Anki's "
+                        "browser (or, after a deck rename, rename the deck there) if you want them in the "
+                        "new one.")
 
 
 def _moved_lines(plan: Plan) -> list[str]:
     lines = [f"moved ({len(plan.moved)}):"]
     lines += [f"  > {card_id}: {where}" for card_id, where in plan.moved]
-    if plan.subdeck_moved:
-        lines.append("  Anki leaves already imported cards in the deck they are in; "
-                     "move them in Anki's browser if you want them in the new subdeck.")
+    if plan.subdeck_moves:
+        lines.append(f"  {_SUBDECK_MOVE_ADVICE}")
     return lines
 
 
-def _removed_lines(plan: Plan) -> list[str]:
+def _removed_lines(plan: Plan, every_card: bool = True) -> list[str]:
     if not plan.removed:
         return []
     lines = [f"removed ({len(plan.removed)}):"]
-    lines += [f"  - {card_id}  (was in {file or 'an unknown file'})" for card_id, file in plan.removed]
+    if every_card:
+        lines += [f"  - {card_id}  (was in {file or 'an unknown file'})" for card_id, file in plan.removed]
+    else:
+        files = Counter(file for _, file in plan.removed)
+        lines += [f"  - {plural(count, 'card')} that {'was' if count == 1 else 'were'} in "
+                  f"{file or 'an unknown file'}" for file, count in sorted(files.items())]
     lines.append("  Anki never deletes notes on import: these stay in your collection.")
     lines.append("  To find them, paste this into the search bar of Anki's browser:")
     lines.append(f"    {removed_search(plan.removed, plan.removed_decks)}")
     return lines
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def _describe_notetype_change(earlier: dict[str, Any], current: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
-from studycards import assemble
+from studycards import assemble, manifest
 from studycards.assemble import _stage_id_insertions
 from studycards.cache import cache_folder
 from studycards.checker import check_card_nodes
@@ -49,6 +49,11 @@ cards:
   - q: Which country joined the trilateral summit?
     a: Japan
 """
+
+
+SUBDECK_MOVE_ADVICE = ("  Anki leaves already imported cards in the deck they are in; move them in Anki's "
+                       "browser (or, after a deck rename, rename the deck there) if you want them in the new "
+                       "one.")
 
 
 def note_id_of(collection: Collection, card_id: str) -> int:
@@ -104,10 +109,13 @@ def test_edits_keep_notes_and_review_history(tmp_path: Path, collection: Collect
     assert result.code == 0
     built, *after = result.out.splitlines()
     assert built.endswith("; 1 added, 2 changed, 1 moved, 1 removed since the last build; 1 new id written")
-    # The build tells what the plan told of the moves to another subdeck and the removed card
-    # (after it, the manifest no longer can), but not the other changes.
-    planned = plan.out.splitlines()
-    assert after == planned[planned.index("moved (1):"):]
+    # The build tells what Anki will not do of itself: move a card to its new subdeck, and
+    # delete the removed card (after the build, the manifest no longer knows it).
+    assert after == [
+        "moved to another subdeck (1):",
+        '  > 1 card: "History::Alpha" → "History::Beta"',
+        SUBDECK_MOVE_ADVICE,
+        *plan.out.splitlines()[-5:]]
     assert after[3:5] == ["removed (1):", "  - talks-month  (was in beta.yaml)"]
     second = import_package(collection, package)
 
@@ -324,8 +332,7 @@ def test_plan_lists_every_change(tmp_path: Path) -> None:
         "  ~ capital-korea: Question",
         "moved (1):",
         '  > minister-china: alpha.yaml → beta.yaml; subdeck "History::Alpha" → "History::Beta"',
-        "  Anki leaves already imported cards in the deck they are in; move them in Anki's browser "
-        "if you want them in the new subdeck.",
+        SUBDECK_MOVE_ADVICE,
         "removed (1):",
         "  - talks-month  (was in beta.yaml)",
         "  Anki never deletes notes on import: these stay in your collection.",
@@ -366,8 +373,7 @@ def test_plan_reports_subdeck_moves_tags_and_kinds(tmp_path: Path) -> None:
         '  > minister-korea: subdeck "History::Beta" → "History::Gamma"',
         '  > talks-month: subdeck "History::Beta" → "History::Gamma"',
         '  > zero-sum: subdeck "History::Beta" → "History::Gamma"',
-        "  Anki leaves already imported cards in the deck they are in; move them in Anki's browser "
-        "if you want them in the new subdeck.",
+        SUBDECK_MOVE_ADVICE,
     ]
 
 
@@ -811,6 +817,119 @@ def test_removed_search_looks_in_the_deck_a_card_was_imported_into_under_an_earl
     (cards / "beta.yaml").write_text(beta[:beta.index("  - id: talks-month")], encoding="utf-8")
     search = run(str(cards), "--plan").out.splitlines()[-1].strip()
     assert search.endswith(' ("deck:History::Beta" or "deck:Story")'), search
+
+
+def test_a_build_that_removes_many_cards_tells_them_by_file_and_anki_finds_them(
+        tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Anki's search fails past about a thousand terms, and a regular expression past a size:
+    # the ids go into one term per so many characters, a file's ids into one alternative.
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: big\nname: Big\nsource: Fixture\n", encoding="utf-8")
+    for number in range(3):
+        (cards / f"part-{number}.yaml").write_text("cards:\n" + "".join(
+            f"  - {{id: card-{number}-{index}, q: 'Which {index} of {number}?', a: '{index}'}}\n"
+            for index in range(500)), encoding="utf-8")
+    assert run(str(cards)).code == 0
+    import_package(collection, tmp_path / "dist" / "big.apkg")
+    (cards / "part-0.yaml").unlink()
+    (cards / "part-1.yaml").unlink()
+    kept = (cards / "part-2.yaml").read_text(encoding="utf-8").splitlines(keepends=True)[:251]
+    (cards / "part-2.yaml").write_text("".join(kept), encoding="utf-8")
+    plan = run(str(cards), "--plan").out.splitlines()
+    result = run(str(cards))
+    built, *after = result.out.splitlines()
+    assert built.endswith("; 0 added, 0 changed, 0 moved, 1250 removed since the last build")
+    assert after == ["removed (1250):", "  - 500 cards that were in part-0.yaml",
+                     "  - 500 cards that were in part-1.yaml", "  - 250 cards that were in part-2.yaml",
+                     *plan[-3:]]
+    assert len(plan) == 1 + 1 + 1250 + 3  # --plan names every card
+    removed = set(collection.find_notes(after[-1].strip()))
+    assert len(removed) == 1250
+    assert {collection.get_note(note_id)["Origin"].rpartition("-")[0] for note_id in removed} == {
+        "part-0.yaml · card-0", "part-1.yaml · card-1", "part-2.yaml · card-2"}
+    assert not removed & set(collection.find_notes('"origin:part-2.yaml · card-2-1"'))
+    # In runs of a few ids a term, the search is as exact.
+    monkeypatch.setattr(manifest, "_SEARCH_TERM_LENGTH", 300)
+    search = manifest.removed_search([(f"card-{number}-{index}", f"part-{number}.yaml")
+                                      for number in range(3) for index in range(500)
+                                      if number < 2 or index >= 250], ["Big"])
+    assert search.count('"origin:re:') > 50
+    assert set(collection.find_notes(search)) == removed
+
+
+def test_a_build_tells_moves_only_to_another_subdeck(tmp_path: Path) -> None:
+    # A card moved to another file is updated by the import; a subdeck spelled in another case
+    # is the same deck to Anki. --plan lists both.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    (cards / "alpha.yaml").rename(cards / "asia.yaml")
+    beta = (cards / "beta.yaml").read_text(encoding="utf-8")
+    (cards / "beta.yaml").write_text(beta.replace("subdeck: Beta", "subdeck: BETA"), encoding="utf-8")
+    plan = run(str(cards), "--plan").out
+    assert "  > capital-korea: alpha.yaml → asia.yaml" in plan
+    assert '  > talks-month: subdeck "History::Beta" → "History::BETA"' in plan
+    assert SUBDECK_MOVE_ADVICE not in plan
+    result = run(str(cards))
+    assert (result.code, result.out.splitlines()[1:]) == (0, [])
+
+
+def test_a_card_given_the_text_of_a_removed_card_is_told(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    korea = "  - id: capital-korea\n    q: What is the capital of South Korea?\n    a: Seoul\n"
+    # The card about China now asks what the removed card asked.
+    edited = alpha.replace(korea, "").replace("What is the capital of China?\n    a: Beijing",
+                                              "What is the capital of South Korea?\n    a: Seoul")
+    (cards / "alpha.yaml").write_text(edited, encoding="utf-8")
+    assert run(str(cards)).err == (
+        f"{cards.as_posix()}/alpha.yaml:3:9: warning: card 'capital-china' now has the text 'capital-korea' "
+        "had in the last build: its review history, which Anki keeps by id, goes with it; if the ids were "
+        "swapped, give each card back its own\n")
+
+
+def test_a_removed_id_is_offered_back_to_one_card_the_closest(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    renamed = alpha.replace("id: capital-korea", "id: korea-capital")
+    # Another new card asks the same, with another answer, and sorts first.
+    (cards / "alpha.yaml").write_text(renamed + "  - id: a-korea-capital\n    q: What is the capital of "
+                                      "South Korea?\n    a: Seoul, since 1948\n", encoding="utf-8")
+    result = run(str(cards), "--check")
+    assert [line for line in result.err.splitlines() if "whose id is gone" in line] == [
+        f"{cards.as_posix()}/alpha.yaml:3:9: warning: card 'korea-capital' has the same text as "
+        "'capital-korea', whose id is gone: Anki will add it as a new card, without the review history; "
+        "give it back the id 'capital-korea' to keep it"]
+
+
+def test_a_card_that_takes_an_id_already_given_is_told_that_alone(tmp_path: Path) -> None:
+    # Its text is another card's, but which card it is, is not known: the repeated id is the problem.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    taken = alpha.replace("id: capital-japan", "id: capital-china")
+    (cards / "alpha.yaml").write_text(taken, encoding="utf-8")
+    assert run(str(cards), "--check").err == (
+        f"{cards.as_posix()}/alpha.yaml:9:9: error: card id 'capital-china' is used again (first at "
+        f"{cards.as_posix()}/alpha.yaml:6); ids must be unique in the deck\n1 error; nothing was written\n")
+
+
+def test_a_copy_pasted_above_and_reworded_is_told_when_its_card_was_edited_too(tmp_path: Path) -> None:
+    # Neither is as it was: the one still asking the question is the card.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    china = "  - id: capital-china\n    q: What is the capital of China?\n    a: Beijing\n"
+    copy = china.replace("What is the capital of China?", "What is China's largest city?")
+    copy = copy.replace("Beijing", "Shanghai")
+    edited = alpha.replace(china, copy + china.replace("Beijing", "Beijing (北京)"))
+    (cards / "alpha.yaml").write_text(edited, encoding="utf-8")
+    assert run(str(cards), "--check").err.splitlines()[0] == (
+        f"{cards.as_posix()}/alpha.yaml:6:9: error: card id 'capital-china' is used again: the card at "
+        f"{cards.as_posix()}/alpha.yaml:9 had it in the last build, and keeps it; give this card an id of "
+        "its own")
 
 
 @pytest.mark.parametrize(("name", "deck_term"), [
