@@ -188,27 +188,28 @@ class PlanBuilder:
         # An added card with a removed card's very text, or else its question: most likely the
         # same card, its id changed (and maybe its answer too). Each removed card is told once,
         # at the closest match.
-        removed_by_text: dict[tuple[object, ...], str] = {}
-        removed_by_question: dict[tuple[str, str], str] = {}
+        removed_by_text: dict[tuple[object, ...], list[str]] = {}
+        removed_by_question: dict[tuple[str, str], list[str]] = {}
         for card_id, _ in plan.removed:
             removed = parse_entry(self.previous.cards[card_id])
             if removed is not None:
-                removed_by_text.setdefault(_same_text(removed), card_id)
-                removed_by_question.setdefault(_question(removed), card_id)
+                removed_by_text.setdefault(_same_text(removed), []).append(card_id)
+                removed_by_question.setdefault(_question(removed), []).append(card_id)
         added = [(card_id, entry) for card_id, text in sorted(self._added.items())
                  if (entry := parse_entry(text)) is not None]
-        matches = [(card_id, removed_by_text.get(_same_text(entry)), "text") for card_id, entry in added]
-        matches += [(card_id, removed_by_question.get(_question(entry)),
+        matches = [(card_id, removed_by_text.get(_same_text(entry), []), "text") for card_id, entry in added]
+        matches += [(card_id, removed_by_question.get(_question(entry), []),
                      "cloze text" if entry.kind == "cloze" else "question") for card_id, entry in added]
         told: set[str] = set()
-        for card_id, twin, what in matches:
-            if twin is not None and twin not in told and card_id not in told:
+        for card_id, twins, what in matches:
+            twin = next((twin for twin in twins if twin not in told), None)
+            if twin is not None and card_id not in told:
                 told |= {twin, card_id}
                 plan.renamed.append((card_id, twin, what))
         plan.renamed.sort()
         # A card that now has the very text another card had (removed or changed since): their
         # ids swapped, or the texts moved along the ids.
-        took_from = {hash(text): card_id for text, card_id in removed_by_text.items()} | self._old_texts
+        took_from = {hash(text): card_ids[0] for text, card_ids in removed_by_text.items()} | self._old_texts
         for card_id, new_text in sorted(self._new_texts):
             other = took_from.get(new_text)
             if other is not None and other != card_id:
@@ -267,6 +268,8 @@ def file_of(text: str) -> str:
 # regular expressions allow to be escaped.
 _REGEX_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$#&\-~]")
 _DECK_SEARCH_SPECIAL = re.compile(r'[\\"*_]')
+# Anki's search reads any other space (a no-break or ideographic one, a tab) as " ".
+_OTHER_SPACE = re.compile(r"[^\S ]")
 
 
 def kind_change_warning(before: CardEntry, card: CardFacts) -> Problem | None:
@@ -357,21 +360,22 @@ def removed_search(removed: list[tuple[str, str]], decks: list[str]) -> str:
 
 
 # Anki compiles each term's regular expression within a size limit (reached near 20,000 short
-# ids in one), and its search fails past about a thousand terms: the expressions are packed
-# into terms of about this many characters.
+# ids in one, sooner for characters of more bytes), and its search fails past about a thousand
+# terms: the expressions are packed into terms of about this many bytes (in UTF-8).
 _SEARCH_TERM_LENGTH = 50_000
 
 
 def _runs(expressions: list[str]) -> list[list[str]]:
-    """The expressions in order, in runs of at most ``_SEARCH_TERM_LENGTH`` characters (or of one)."""
+    """The expressions in order, in runs of at most ``_SEARCH_TERM_LENGTH`` bytes (or of one)."""
     runs: list[list[str]] = [[]]
     length = 0
     for expression in expressions:
-        if runs[-1] and length + len(expression) > _SEARCH_TERM_LENGTH:
+        size = len(expression.encode()) + 1  # the limit is of the compiled expression: bytes count
+        if runs[-1] and length + size > _SEARCH_TERM_LENGTH:
             runs.append([])
             length = 0
         runs[-1].append(expression)
-        length += len(expression) + 1
+        length += size
     return runs
 
 
@@ -384,6 +388,7 @@ def _deck_search(name: str) -> str:
     """A search term for the deck ``name`` and its subdecks."""
     # In a deck search, "*" and "_" are wildcards; a backslash makes each character literal.
     pattern = _DECK_SEARCH_SPECIAL.sub(lambda match: "\\" + match.group(), name)
+    pattern = _OTHER_SPACE.sub("_", pattern)  # "_": any one character, as no escape keeps it
     if name.casefold() in ("current", "filtered"):
         # Anki reads these names as the selected deck and the filtered decks: the last letter,
         # as a one-letter wildcard, makes them a name.
@@ -397,7 +402,8 @@ def _any_of(terms: list[str]) -> str:
 
 def _literal(text: str) -> str:
     """``text`` as a regular expression (Rust's, as Anki's) that matches it and nothing else."""
-    return _REGEX_SPECIAL.sub(lambda match: "\\" + match.group(), text)
+    text = _REGEX_SPECIAL.sub(lambda match: "\\" + match.group(), text)
+    return _OTHER_SPACE.sub(lambda match: f"\\x{{{ord(match.group()):X}}}", text)
 
 
 def format_plan(plan: Plan, target: Path, new_card_files: dict[str, str]) -> list[str]:

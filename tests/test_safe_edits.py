@@ -858,6 +858,33 @@ def test_a_build_that_removes_many_cards_tells_them_by_file_and_anki_finds_them(
     assert set(collection.find_notes(search)) == removed
 
 
+def test_removed_search_finds_names_with_other_spaces_and_long_names(
+        tmp_path: Path, collection: Collection) -> None:
+    # Anki's search reads a no-break or ideographic space as " ", which the notes do not have;
+    # and its size limit is of the compiled expression, which counts bytes, not characters.
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "deck.yaml").write_text("id: spaces\nname: 日本語\u3000文法\nsource: Fixture\n",
+                                     encoding="utf-8")
+    (cards / "a\u00a0b.yaml").write_text("cards:\n  - {id: one, q: 'Which first?', a: One}\n"
+                                         "  - {id: two, q: 'Which second?', a: Two}\n", encoding="utf-8")
+    assert run(str(cards)).code == 0
+    import_package(collection, tmp_path / "dist" / "spaces.apkg")
+    text = (cards / "a\u00a0b.yaml").read_text(encoding="utf-8")
+    (cards / "a\u00a0b.yaml").write_text(text.replace("  - {id: one, q: 'Which first?', a: One}\n", ""),
+                                         encoding="utf-8")
+    search = run(str(cards)).out.splitlines()[-1].strip()
+    assert search == '"origin:re:(?-i)^a\\x{A0}b\\.yaml · one$" "deck:日本語_文法"'
+    (found,) = collection.find_notes(search)
+    assert collection.get_note(found)["Origin"] == "a\u00a0b.yaml · one"
+    # Seven hundred files named in characters of four bytes each: the terms stay small enough.
+    long_name = "\U00020000" * 60
+    removed = [("one", f"{long_name}{number}.yaml") for number in range(700)] + [("one", "a\u00a0b.yaml")]
+    search = manifest.removed_search(removed, ["日本語\u3000文法"])
+    assert search.count('"origin:re:') == 4
+    assert collection.find_notes(search) == [found]
+
+
 def test_a_build_tells_moves_only_to_another_subdeck(tmp_path: Path) -> None:
     # A card moved to another file is updated by the import; a subdeck spelled in another case
     # is the same deck to Anki. --plan lists both.
@@ -902,6 +929,23 @@ def test_a_removed_id_is_offered_back_to_one_card_the_closest(tmp_path: Path) ->
         f"{cards.as_posix()}/alpha.yaml:3:9: warning: card 'korea-capital' has the same text as "
         "'capital-korea', whose id is gone: Anki will add it as a new card, without the review history; "
         "give it back the id 'capital-korea' to keep it"]
+
+
+def test_cards_of_the_same_text_given_new_ids_are_each_told_their_own(tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    card = "  - id: {}\n    q: What does the word ubuntu mean?\n    a: Humanity\n"
+    for name, card_id in (("alpha.yaml", "ubuntu-a"), ("beta.yaml", "ubuntu-b")):
+        (cards / name).write_text((cards / name).read_text(encoding="utf-8") + card.format(card_id),
+                                  encoding="utf-8")
+    assert run(str(cards)).code == 0
+    for name, card_id in (("alpha.yaml", "ubuntu-a"), ("beta.yaml", "ubuntu-b")):
+        text = (cards / name).read_text(encoding="utf-8")
+        (cards / name).write_text(text.replace(f"id: {card_id}", f"id: {card_id}-new"), encoding="utf-8")
+    told = [line.split(": warning: ")[1] for line in run(str(cards), "--check").err.splitlines()
+            if "whose id is gone" in line]
+    assert [line[:line.index(", whose")] for line in told] == [
+        "card 'ubuntu-a-new' has the same text as 'ubuntu-a'",
+        "card 'ubuntu-b-new' has the same text as 'ubuntu-b'"]
 
 
 def test_a_card_that_takes_an_id_already_given_is_told_that_alone(tmp_path: Path) -> None:
