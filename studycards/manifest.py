@@ -201,8 +201,13 @@ class PlanBuilder:
         matches += [(card_id, removed_by_question.get(_question(entry), []),
                      "cloze text" if entry.kind == "cloze" else "question") for card_id, entry in added]
         told: set[str] = set()
+        removed_from = dict(plan.removed)
+        files = dict(added)
         for card_id, twins, what in matches:
-            twin = next((twin for twin in twins if twin not in told), None)
+            # Of removed cards alike, the one of the same file first.
+            untold = sorted((twin for twin in twins if twin not in told),
+                            key=lambda twin: removed_from[twin] != files[card_id].file)
+            twin = untold[0] if untold else None
             if twin is not None and card_id not in told:
                 told |= {twin, card_id}
                 plan.renamed.append((card_id, twin, what))
@@ -344,7 +349,8 @@ def removed_search(removed: list[tuple[str, str]], decks: list[str]) -> str:
     with a case-sensitive regular expression: Anki's plain search takes "_" for any
     character and ignores case, so "basic_one" would also find "BASIC-one". Another deck
     built by this program can have a card of the same file and id: only ``decks`` (and
-    their subdecks) are searched.
+    their subdecks) are searched. (A space other than " " in a deck's name can only be
+    searched for as any one character there.)
     """
     by_file: dict[str, list[str]] = {}
     for card_id, file in removed:

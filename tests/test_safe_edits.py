@@ -938,14 +938,16 @@ def test_cards_of_the_same_text_given_new_ids_are_each_told_their_own(tmp_path: 
         (cards / name).write_text((cards / name).read_text(encoding="utf-8") + card.format(card_id),
                                   encoding="utf-8")
     assert run(str(cards)).code == 0
-    for name, card_id in (("alpha.yaml", "ubuntu-a"), ("beta.yaml", "ubuntu-b")):
+    # Each is told the id its file's card had, whatever the new ids' order.
+    for name, card_id, new_id in (("alpha.yaml", "ubuntu-a", "z-ubuntu"),
+                                  ("beta.yaml", "ubuntu-b", "a-ubuntu")):
         text = (cards / name).read_text(encoding="utf-8")
-        (cards / name).write_text(text.replace(f"id: {card_id}", f"id: {card_id}-new"), encoding="utf-8")
+        (cards / name).write_text(text.replace(f"id: {card_id}", f"id: {new_id}"), encoding="utf-8")
     told = [line.split(": warning: ")[1] for line in run(str(cards), "--check").err.splitlines()
             if "whose id is gone" in line]
     assert [line[:line.index(", whose")] for line in told] == [
-        "card 'ubuntu-a-new' has the same text as 'ubuntu-a'",
-        "card 'ubuntu-b-new' has the same text as 'ubuntu-b'"]
+        "card 'z-ubuntu' has the same text as 'ubuntu-a'",
+        "card 'a-ubuntu' has the same text as 'ubuntu-b'"]
 
 
 def test_a_card_that_takes_an_id_already_given_is_told_that_alone(tmp_path: Path) -> None:
