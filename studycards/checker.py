@@ -289,7 +289,7 @@ class CrossFileChecks:
         """
         problems = []
         for group in self.index.repeated_ids():
-            # (max: the first of the closest)
+            # max() returns the first of equals: of cards alike, the earliest in the deck.
             kept, _ = max(group, key=lambda item: (item[1], file_name(item[0].file) == last_file(item[0].id)))
             cards = [card for card, _ in group]
             self.repeated.add(kept.id)

@@ -178,39 +178,46 @@ class PlanBuilder:
                               for card_id, text in self.previous.cards.items() if card_id not in self._seen)
         # Where the removed cards' notes are: in the deck, or in the deck they were imported into
         # under an earlier name (Anki leaves notes where they are).
+        removed = {card_id: parse_entry(self.previous.cards[card_id]) for card_id, _ in plan.removed}
         decks = {deck_name}
-        for card_id, _ in plan.removed:
-            removed = parse_entry(self.previous.cards[card_id])
-            if removed is not None and removed.subdeck != deck_name \
-                    and not removed.subdeck.startswith(f"{deck_name}::"):
-                decks.add(removed.subdeck)
+        for entry in removed.values():
+            if entry is not None and entry.subdeck != deck_name \
+                    and not entry.subdeck.startswith(f"{deck_name}::"):
+                decks.add(entry.subdeck)
         plan.removed_decks = sorted(decks)
+        self._find_id_changes(plan, removed)
+        for kind, current in sorted(current_notetypes().items()):
+            earlier = self.previous.notetypes.get(kind)
+            if earlier is not None and earlier != current:
+                plan.notetype_changes.append(_describe_notetype_change(earlier, current))
+        return plan
+
+    def _find_id_changes(self, plan: Plan, removed: dict[str, CardEntry | None]) -> None:
+        """The cards whose review history an id change leaves behind or gives to another text;
+        ``removed``: the removed cards' last entries."""
         # An added card with a removed card's very text, or else its question: most likely the
         # same card, its id changed (and maybe its answer too). Each removed card is told once,
         # at the closest match.
         removed_by_text: dict[tuple[object, ...], list[str]] = {}
         removed_by_question: dict[tuple[str, str], list[str]] = {}
-        for card_id, _ in plan.removed:
-            removed = parse_entry(self.previous.cards[card_id])
-            if removed is not None:
-                removed_by_text.setdefault(_same_text(removed), []).append(card_id)
-                removed_by_question.setdefault(_question(removed), []).append(card_id)
+        for card_id, entry in removed.items():
+            if entry is not None:
+                removed_by_text.setdefault(_same_text(entry), []).append(card_id)
+                removed_by_question.setdefault(_question(entry), []).append(card_id)
         added = [(card_id, entry) for card_id, text in sorted(self._added.items())
                  if (entry := parse_entry(text)) is not None]
         matches = [(card_id, removed_by_text.get(_same_text(entry), []), "text") for card_id, entry in added]
         matches += [(card_id, removed_by_question.get(_question(entry), []),
                      "cloze text" if entry.kind == "cloze" else "question") for card_id, entry in added]
         told: set[str] = set()
-        removed_from = dict(plan.removed)
-        files = dict(added)
+        removed_from, added_to = dict(plan.removed), dict(added)
         for card_id, twins, what in matches:
             # Of removed cards alike, the one of the same file first.
             untold = sorted((twin for twin in twins if twin not in told),
-                            key=lambda twin: removed_from[twin] != files[card_id].file)
-            twin = untold[0] if untold else None
-            if twin is not None and card_id not in told:
-                told |= {twin, card_id}
-                plan.renamed.append((card_id, twin, what))
+                            key=lambda twin: removed_from[twin] != added_to[card_id].file)
+            if untold and card_id not in told:
+                told |= {untold[0], card_id}
+                plan.renamed.append((card_id, untold[0], what))
         plan.renamed.sort()
         # A card that now has the very text another card had (removed or changed since): their
         # ids swapped, or the texts moved along the ids.
@@ -219,11 +226,6 @@ class PlanBuilder:
             other = took_from.get(new_text)
             if other is not None and other != card_id:
                 plan.took_text.append((card_id, other))
-        for kind, current in sorted(current_notetypes().items()):
-            earlier = self.previous.notetypes.get(kind)
-            if earlier is not None and earlier != current:
-                plan.notetype_changes.append(_describe_notetype_change(earlier, current))
-        return plan
 
 
 @dataclass
