@@ -294,6 +294,14 @@ def _id_change_warnings(plan: Plan, run: _Run) -> list[Problem]:
                                     f"card '{card_id}' has the same {what} as '{twin}', whose id is gone: "
                                     "Anki will add it as a new card, without the review history; give it "
                                     f"back the id '{twin}' to keep it"))
+    for card_id, other in plan.text_left:
+        if card_id not in run.cross.repeated:
+            file, position = run.added_at[card_id]
+            problems.append(Problem(file, *position, "warning",
+                                    f"card '{card_id}' has the text '{other}' had in the last build, and "
+                                    f"'{other}' now has another: its review history, which Anki keeps by "
+                                    f"id, goes with that one; if this card was '{other}', give it that id "
+                                    "back and the other card a new one"))
     for card_id, other in plan.took_text:
         if card_id not in run.cross.repeated:
             file, line, column = run.index.id_place(card_id)

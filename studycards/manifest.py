@@ -219,6 +219,12 @@ class PlanBuilder:
                 told |= {untold[0], card_id}
                 plan.renamed.append((card_id, untold[0], what))
         plan.renamed.sort()
+        # An added card with the very text a changed card had: most likely that card, written
+        # again while its id went on to another text, and with the id its review history.
+        for card_id, entry in added:
+            other = self._old_texts.get(hash(_same_text(entry)))
+            if other is not None and card_id not in told:
+                plan.text_left.append((card_id, other))
         # A card that now has the very text another card had (removed or changed since): their
         # ids swapped, or the texts moved along the ids.
         took_from = {hash(text): card_ids[0] for text, card_ids in removed_by_text.items()} | self._old_texts
@@ -239,6 +245,7 @@ class Plan:
     # An added card's id, the id of a removed card it matches, and what matches: "text", "question" ...
     renamed: list[tuple[str, str, str]] = field(default_factory=list)
     took_text: list[tuple[str, str]] = field(default_factory=list)  # a card's id, whose old text it has
+    text_left: list[tuple[str, str]] = field(default_factory=list)  # an added card's id, whose old text
     unchanged: int = 0
     notes_changed: int = 0  # the notes in Anki a build changes: a card changed, or moved to another file
     # How many cards moved from one subdeck to another (by the decks' full names)

@@ -916,6 +916,21 @@ def test_a_card_given_the_text_of_a_removed_card_is_told(tmp_path: Path) -> None
         "swapped, give each card back its own\n")
 
 
+def test_a_card_written_again_while_its_id_went_on_to_other_text_is_told(tmp_path: Path) -> None:
+    # The card's note, and its history, would go to the question now under its id.
+    cards = copy_deck("history", tmp_path)
+    assert run(str(cards)).code == 0
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    korea = "    q: What is the capital of South Korea?\n    a: Seoul\n"
+    edited = alpha.replace(korea, "    q: What is the capital of Mongolia?\n    a: Ulaanbaatar\n")
+    (cards / "alpha.yaml").write_text(edited + "  - id: korea-again\n" + korea, encoding="utf-8")
+    assert run(str(cards)).err == (
+        f"{cards.as_posix()}/alpha.yaml:15:9: warning: card 'korea-again' has the text 'capital-korea' had "
+        "in the last build, and 'capital-korea' now has another: its review history, which Anki keeps by id, "
+        "goes with that one; if this card was 'capital-korea', give it that id back and the other card a "
+        "new one\n")
+
+
 def test_a_removed_id_is_offered_back_to_one_card_the_closest(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
