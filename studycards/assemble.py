@@ -284,7 +284,8 @@ class _DeckReader:
 def _id_change_warnings(plan: Plan, run: _Run) -> list[Problem]:
     """Where the review history of a card would go to another card's text, or be left behind.
 
-    A card whose id another card has is told that instead: which card it is, is not known.
+    A card whose id another card has is told that instead, and not named in another's
+    warning: which card it is, is not known.
     """
     problems = []
     for card_id, twin, what in plan.renamed:
@@ -295,7 +296,7 @@ def _id_change_warnings(plan: Plan, run: _Run) -> list[Problem]:
                                     "Anki will add it as a new card, without the review history; give it "
                                     f"back the id '{twin}' to keep it"))
     for card_id, other in plan.text_left:
-        if card_id not in run.cross.repeated:
+        if card_id not in run.cross.repeated and other not in run.cross.repeated:
             file, position = run.added_at[card_id]
             problems.append(Problem(file, *position, "warning",
                                     f"card '{card_id}' has the text '{other}' had in the last build, and "
@@ -303,7 +304,7 @@ def _id_change_warnings(plan: Plan, run: _Run) -> list[Problem]:
                                     f"id, goes with that one; if this card was '{other}', give it that id "
                                     "back and the other card a new one"))
     for card_id, other in plan.took_text:
-        if card_id not in run.cross.repeated:
+        if card_id not in run.cross.repeated and other not in run.cross.repeated:
             file, line, column = run.index.id_place(card_id)
             problems.append(Problem(file, line, column, "warning",
                                     f"card '{card_id}' now has the text '{other}' had in the last build: its "

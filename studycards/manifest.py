@@ -148,7 +148,7 @@ class PlanBuilder:
         if changed:
             plan.changed.append((card_id, changed))
             old_text, new_text = _same_text(before), _same_text(entry)
-            if old_text != new_text:
+            if old_text[1] != new_text[1]:  # its fields: a change of kind alone is told as that
                 self._old_texts.setdefault(hash(old_text), card_id)
                 self._new_texts.append((card_id, hash(new_text)))
         if changed or before.file != entry.file:  # the note names its file: a move changes it too
@@ -206,25 +206,34 @@ class PlanBuilder:
                 removed_by_question.setdefault(_question(entry), []).append(card_id)
         added = [(card_id, entry) for card_id, text in sorted(self._added.items())
                  if (entry := parse_entry(text)) is not None]
-        matches = [(card_id, removed_by_text.get(_same_text(entry), []), "text") for card_id, entry in added]
-        matches += [(card_id, removed_by_question.get(_question(entry), []),
-                     "cloze text" if entry.kind == "cloze" else "question") for card_id, entry in added]
         told: set[str] = set()
         removed_from, added_to = dict(plan.removed), dict(added)
-        for card_id, twins, what in matches:
+
+        def tell_renamed(card_id: str, twins: list[str], what: str) -> None:
             # Of removed cards alike, the one of the same file first.
             untold = sorted((twin for twin in twins if twin not in told),
                             key=lambda twin: removed_from[twin] != added_to[card_id].file)
             if untold and card_id not in told:
-                told |= {untold[0], card_id}
+                told.update((untold[0], card_id))
                 plan.renamed.append((card_id, untold[0], what))
-        plan.renamed.sort()
-        # An added card with the very text a changed card had: most likely that card, written
-        # again while its id went on to another text, and with the id its review history.
+
         for card_id, entry in added:
-            other = self._old_texts.get(hash(_same_text(entry)))
-            if other is not None and card_id not in told:
+            tell_renamed(card_id, removed_by_text.get(_same_text(entry), []), "text")
+        # An added card with the very text a changed card had: most likely that card, written
+        # again while its id went on to another text, and with the id its review history. Not
+        # when another card has that text now (it is told below), or had it too.
+        now_taken = {new_text for _, new_text in self._new_texts}
+        for card_id, entry in added:
+            old_text = hash(_same_text(entry))
+            other = self._old_texts.get(old_text)
+            if other is not None and card_id not in told and old_text not in now_taken \
+                    and not self._had_text(entry, but=other):
+                told.add(card_id)
                 plan.text_left.append((card_id, other))
+        for card_id, entry in added:
+            tell_renamed(card_id, removed_by_question.get(_question(entry), []),
+                         "cloze text" if entry.kind == "cloze" else "question")
+        plan.renamed.sort()
         # A card that now has the very text another card had (removed or changed since): their
         # ids swapped, or the texts moved along the ids.
         took_from = {hash(text): card_ids[0] for text, card_ids in removed_by_text.items()} | self._old_texts
@@ -232,6 +241,17 @@ class PlanBuilder:
             other = took_from.get(new_text)
             if other is not None and other != card_id:
                 plan.took_text.append((card_id, other))
+
+    def _had_text(self, entry: CardEntry, but: str) -> bool:
+        """Whether a card of the last build besides ``but``, still in the deck, had ``entry``'s text."""
+        text, question = _same_text(entry), _question(entry)[1]
+        # Run only for a card about to be told: the entries holding its question's hash are few.
+        for card_id, before_text in self.previous.cards.items():
+            if card_id != but and card_id in self._seen and question in before_text:
+                before = parse_entry(before_text)
+                if before is not None and _same_text(before) == text:
+                    return True
+        return False
 
 
 @dataclass

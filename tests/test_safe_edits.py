@@ -931,6 +931,32 @@ def test_a_card_written_again_while_its_id_went_on_to_other_text_is_told(tmp_pat
         "new one\n")
 
 
+@pytest.mark.parametrize("edit", ["twin-kept", "swapped", "kind-changed"])
+def test_a_card_written_again_is_not_told_when_its_text_is_still_or_otherwise_accounted_for(
+        edit: str, tmp_path: Path) -> None:
+    cards = copy_deck("history", tmp_path)
+    alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
+    korea = "    q: What is the capital of South Korea?\n    a: Seoul\n"
+    if edit == "twin-kept":  # another card of the same text is still there: the new one copies it
+        alpha += "  - id: korea-twin\n" + korea
+        (cards / "alpha.yaml").write_text(alpha, encoding="utf-8")
+    assert run(str(cards)).code == 0
+    mongolia = "    q: What is the capital of Mongolia?\n    a: Ulaanbaatar\n"
+    china = "    q: What is the capital of China?\n    a: Beijing\n"
+    edited = {"twin-kept": alpha.replace(korea, mongolia, 1),
+              "swapped": alpha.replace(korea, "KOREA").replace(china, korea).replace("KOREA", china),
+              "kind-changed": alpha.replace(korea, korea + "    reverse: true\n", 1)}[edit]
+    (cards / "alpha.yaml").write_text(edited + "  - id: korea-again\n" + korea, encoding="utf-8")
+    told = run(str(cards), "--check").err.splitlines()
+    warnings = [line.split(": warning: ")[1].split(":")[0] for line in told
+                if ": warning: " in line and "(near-duplicate)" not in line]
+    assert warnings == {
+        "twin-kept": [],
+        "swapped": ["card 'capital-korea' now has the text 'capital-china' had in the last build",
+                    "card 'capital-china' now has the text 'capital-korea' had in the last build"],
+        "kind-changed": ["card 'capital-korea' changed kind (basic → reversed)"]}[edit]
+
+
 def test_a_removed_id_is_offered_back_to_one_card_the_closest(tmp_path: Path) -> None:
     cards = copy_deck("history", tmp_path)
     assert run(str(cards)).code == 0
