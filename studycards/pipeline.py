@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,7 +182,9 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
                         cores = 1  # this process does all the work, as for a small deck
                 new = (job.display, job.digest)
                 if pool is not None:
-                    pending.append((pool.submit(_process_file_in_worker, job, deck, cards_folder, key), new))
+                    with _ctrl_c_held():  # a worker may be started here
+                        future = pool.submit(_process_file_in_worker, job, deck, cards_folder, key)
+                    pending.append((future, new))
                 else:
                     pending.append((process_file(job, deck, cards_folder), new))
             while pending and (len(pending) > cores + 1 or isinstance(pending[0][0], FileOutcome)):
@@ -201,11 +203,27 @@ def _process_pool() -> Executor:
     return ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_start_worker)
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C waits until the end of the block: a worker started in it begins with it held too,
+    until ``_start_worker`` has it ignored (else, between the two, it would print a traceback)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: workers are not forked from the build
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _start_worker() -> None:
     """In each worker process: leave Ctrl-C to the build, and end when the build ends, however it ends."""
     # Ctrl-C reaches every process of the terminal's group: the build stops its workers itself,
     # and a worker's own KeyboardInterrupt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held while the build started this worker: see _ctrl_c_held
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # A build killed outright (SIGKILL) runs no clean-up, and its workers would wait for work forever.
     # The parent is the build, or (started by a fork server) the server, which ends with the build.
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()

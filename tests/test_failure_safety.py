@@ -342,12 +342,12 @@ def running(pid: int) -> bool:
     return "\tZ" not in state
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+def wait_until(condition: Callable[[], bool], seconds: float = 10, pause: float = 0.05) -> bool:
     end = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > end:
             return False
-        time.sleep(0.05)
+        time.sleep(pause)
     return True
 
 
@@ -375,6 +375,28 @@ def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Pat
             os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
     assert not (tmp_path / "dist" / "bench.apkg").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from /proc")
+def test_ctrl_c_as_the_workers_start_ends_the_build_with_its_one_message(tmp_path: Path) -> None:
+    # A worker just started, before it ignores Ctrl-C, printed a traceback, and the build could
+    # then wait forever for it. Ctrl-C the moment the first worker exists, a few times over.
+    cards = tmp_path / "cards"
+    generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
+    for _ in range(12):
+        build = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), str(cards)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 start_new_session=True)
+        try:
+            assert wait_until(lambda pid=build.pid: len(children_of(pid)) >= 1, seconds=30, pause=0), \
+                "no workers started"
+            os.killpg(build.pid, signal.SIGINT)
+            _, err = build.communicate(timeout=30)
+            assert (build.returncode, err) == (130, "build.py: interrupted; nothing was written\n")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(build.pid, signal.SIGKILL)
+            build.communicate()
 
 
 def test_an_output_that_cannot_be_finished_is_named_as_the_user_knows_it(
