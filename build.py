@@ -2,7 +2,11 @@
 
 import sys
 
-from studycards.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        from studycards.cli import main
+
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C before the build had begun (main handles it after)
+        print("build.py: interrupted; nothing was written", file=sys.stderr)
+        sys.exit(130)  # as cli.EXIT_INTERRUPTED, which may not be imported yet

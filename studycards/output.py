@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 # Temporary files are named after the process that made them, so that one left by a killed
@@ -93,9 +95,10 @@ class Staging:
                     with contextlib.suppress(OSError):  # a leftover is removed by discard
                         path.unlink()  # a build running beside this one wrote these bytes first
                 else:
-                    old = self._keep_old(target)
-                    replace_file(path, target)
-                    landed.append((target, old))
+                    with ctrl_c_held():  # so that a target replaced is always one to put back
+                        old = self._keep_old(target)
+                        replace_file(path, target)
+                        landed.append((target, old))
                 self._staged.pop(0)  # only now: a file that failed to land is still discarded
         except BaseException as error:
             stranded = _put_back(landed)
@@ -196,3 +199,20 @@ def replace_file(source: Path, target: Path) -> None:
         os.replace(source, target)
     except OSError as error:
         raise BuildError(f"cannot write {target}: {error.strerror}") from None
+
+
+@contextlib.contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C waits until the end of the block, then stops the build as usual.
+
+    A worker process started in the block begins with Ctrl-C held too, until it has
+    it ignored (``pipeline._start_worker``): in between, it would print a traceback.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no such signals, and no forked workers
+        yield
+        return
+    try:  # (blocked inside the try: a Ctrl-C raised as it is blocked still unblocks it)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from studycards.cards import Card, CardFacts, Deck, Kind
 from studycards.checker import check_card_nodes
 from studycards.lint import Signature, lint_card, prompt_signature
 from studycards.manifest import card_entry, entry_text
-from studycards.output import BuildError
+from studycards.output import BuildError, ctrl_c_held
 from studycards.package import card_ords, note_guid, package_fields
 from studycards.problems import Problem
 from studycards.quiz import quiz_data, quiz_json
@@ -182,7 +182,7 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
                         cores = 1  # this process does all the work, as for a small deck
                 new = (job.display, job.digest)
                 if pool is not None:
-                    with _ctrl_c_held():  # a worker may be started here
+                    with ctrl_c_held():  # a worker may be started here: see _start_worker
                         future = pool.submit(_process_file_in_worker, job, deck, cards_folder, key)
                     pending.append((future, new))
                 else:
@@ -193,7 +193,9 @@ def process_folder(files: list[Path], display: str, deck: Deck, cards_folder: Pa
             yield _finished(*pending.popleft(), cache)
     finally:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            # A second Ctrl-C while the pool stops (Python 3.11) left it waiting for its workers forever.
+            with ctrl_c_held():
+                pool.shutdown(cancel_futures=True)
 
 
 def _process_pool() -> Executor:
@@ -203,26 +205,12 @@ def _process_pool() -> Executor:
     return ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_start_worker)
 
 
-@contextlib.contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Ctrl-C waits until the end of the block: a worker started in it begins with it held too,
-    until ``_start_worker`` has it ignored (else, between the two, it would print a traceback)."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: workers are not forked from the build
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def _start_worker() -> None:
     """In each worker process: leave Ctrl-C to the build, and end when the build ends, however it ends."""
     # Ctrl-C reaches every process of the terminal's group: the build stops its workers itself,
     # and a worker's own KeyboardInterrupt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):  # held while the build started this worker: see _ctrl_c_held
+    if hasattr(signal, "pthread_sigmask"):  # held while the build started this worker
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # A build killed outright (SIGKILL) runs no clean-up, and its workers would wait for work forever.
     # The parent is the build, or (started by a fork server) the server, which ends with the build.

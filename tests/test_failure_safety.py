@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -351,14 +351,26 @@ def wait_until(condition: Callable[[], bool], seconds: float = 10, pause: float 
     return True
 
 
+@contextlib.contextmanager
+def build_in_a_group(cards: Path) -> Iterator[subprocess.Popen[str]]:
+    """``build.py CARDS`` in a process group of its own, as a terminal starts it; at the end,
+    whatever happened, the group is killed and the build reaped."""
+    build = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), str(cards)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        yield build
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
+        build.communicate()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from /proc")
 @pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
 def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Path) -> None:
     cards = tmp_path / "cards"
     generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
-    build = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), str(cards)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
+    with build_in_a_group(cards) as build:
         assert wait_until(lambda: len(children_of(build.pid)) >= 2), "no workers started"
         workers = children_of(build.pid)
         if stop == "ctrl-c":
@@ -370,10 +382,6 @@ def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Pat
             build.communicate(timeout=30)
         assert wait_until(lambda: not any(running(pid) for pid in workers)), \
             f"workers left running after {stop}"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(build.pid, signal.SIGKILL)
-        build.communicate()
     assert not (tmp_path / "dist" / "bench.apkg").exists()
 
 
@@ -384,19 +392,47 @@ def test_ctrl_c_as_the_workers_start_ends_the_build_with_its_one_message(tmp_pat
     cards = tmp_path / "cards"
     generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
     for _ in range(12):
-        build = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), str(cards)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 start_new_session=True)
-        try:
+        with build_in_a_group(cards) as build:
             assert wait_until(lambda pid=build.pid: len(children_of(pid)) >= 1, seconds=30, pause=0), \
                 "no workers started"
             os.killpg(build.pid, signal.SIGINT)
             _, err = build.communicate(timeout=30)
             assert (build.returncode, err) == (130, "build.py: interrupted; nothing was written\n")
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(build.pid, signal.SIGKILL)
-            build.communicate()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from /proc")
+def test_a_second_ctrl_c_does_not_leave_the_build_waiting(tmp_path: Path) -> None:
+    # Pressed twice in quick succession: the second one, as the workers were being stopped, left
+    # the build (Python 3.11) waiting for them forever.
+    cards = tmp_path / "cards"
+    generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
+    for _ in range(4):
+        with build_in_a_group(cards) as build:
+            assert wait_until(lambda pid=build.pid: len(children_of(pid)) >= 2), "no workers started"
+            workers = children_of(build.pid)
+            time.sleep(0.3)  # the workers at work
+            os.killpg(build.pid, signal.SIGINT)
+            time.sleep(0.005)
+            os.killpg(build.pid, signal.SIGINT)
+            _, err = build.communicate(timeout=30)
+            assert "build.py: interrupted; nothing was written\n" in err
+            assert wait_until(lambda workers=workers: not any(running(pid) for pid in workers))
+    assert not (tmp_path / "dist" / "bench.apkg").exists()
+
+
+def test_ctrl_c_while_the_program_loads_gives_its_one_message(tmp_path: Path) -> None:
+    # Ctrl-C in the first moments, while Python imports the program: no traceback either.
+    code = ("import builtins, runpy, sys\n"
+            "load = builtins.__import__\n"
+            "def interrupted(name, *args, **options):\n"
+            "    if name == 'studycards.cli':\n"
+            "        raise KeyboardInterrupt\n"
+            "    return load(name, *args, **options)\n"
+            "builtins.__import__ = interrupted\n"
+            f"sys.argv = ['build.py', {str(tmp_path / 'cards')!r}]\n"
+            f"runpy.run_path({str(PROJECT / 'build.py')!r}, run_name='__main__')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (130, "build.py: interrupted; nothing was written\n")
 
 
 def test_an_output_that_cannot_be_finished_is_named_as_the_user_knows_it(
