@@ -351,6 +351,13 @@ def wait_until(condition: Callable[[], bool], seconds: float = 10, pause: float 
     return True
 
 
+def deck_for_workers(tmp_path: Path) -> Path:
+    """A generated deck of over 1 MB of YAML, which a build reads in worker processes."""
+    cards = tmp_path / "cards"
+    generate(cards, 10_000)
+    return cards
+
+
 @contextlib.contextmanager
 def build_in_a_group(cards: Path) -> Iterator[subprocess.Popen[str]]:
     """``build.py CARDS`` in a process group of its own, as a terminal starts it; at the end,
@@ -368,8 +375,7 @@ def build_in_a_group(cards: Path) -> Iterator[subprocess.Popen[str]]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the processes from /proc")
 @pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
 def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Path) -> None:
-    cards = tmp_path / "cards"
-    generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
+    cards = deck_for_workers(tmp_path)
     with build_in_a_group(cards) as build:
         assert wait_until(lambda: len(children_of(build.pid)) >= 2), "no workers started"
         workers = children_of(build.pid)
@@ -389,8 +395,7 @@ def test_the_workers_end_with_the_build_however_it_ends(stop: str, tmp_path: Pat
 def test_ctrl_c_as_the_workers_start_ends_the_build_with_its_one_message(tmp_path: Path) -> None:
     # A worker just started, before it ignores Ctrl-C, printed a traceback, and the build could
     # then wait forever for it. Ctrl-C the moment the first worker exists, a few times over.
-    cards = tmp_path / "cards"
-    generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
+    cards = deck_for_workers(tmp_path)
     for _ in range(12):
         with build_in_a_group(cards) as build:
             assert wait_until(lambda pid=build.pid: len(children_of(pid)) >= 1, seconds=30, pause=0), \
@@ -404,8 +409,7 @@ def test_ctrl_c_as_the_workers_start_ends_the_build_with_its_one_message(tmp_pat
 def test_a_second_ctrl_c_does_not_leave_the_build_waiting(tmp_path: Path) -> None:
     # Pressed twice in quick succession: the second one, as the workers were being stopped, left
     # the build (Python 3.11) waiting for them forever.
-    cards = tmp_path / "cards"
-    generate(cards, 10_000)  # over 1 MB of YAML: read by worker processes
+    cards = deck_for_workers(tmp_path)
     for _ in range(4):
         with build_in_a_group(cards) as build:
             assert wait_until(lambda pid=build.pid: len(children_of(pid)) >= 2), "no workers started"

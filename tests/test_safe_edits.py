@@ -81,6 +81,15 @@ def timestamp_warning(fixed: int, latest: int, cards: int) -> str:
             "set a later time\n")
 
 
+def history_deck_in(collection: Collection, tmp_path: Path) -> tuple[Path, Path]:
+    """The 'history' deck copied into ``tmp_path``, built and imported: its cards folder and package."""
+    cards = copy_deck("history", tmp_path)
+    package = tmp_path / "dist" / "history.apkg"
+    assert run(str(cards)).code == 0
+    import_package(collection, package)
+    return cards, package
+
+
 def edit_history_deck(cards: Path) -> None:
     """Reword, change an answer, move, reorder, add without id, delete."""
     (cards / "alpha.yaml").write_text(ALPHA_V2, encoding="utf-8")
@@ -139,10 +148,7 @@ def test_edits_keep_notes_and_review_history(tmp_path: Path, collection: Collect
 
 def test_a_kind_change_done_as_the_warning_says_keeps_the_history(
         tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
-    cards = copy_deck("history", tmp_path)
-    package = tmp_path / "dist" / "history.apkg"
-    assert run(str(cards)).code == 0
-    import_package(collection, package)
+    cards, package = history_deck_in(collection, tmp_path)
     reviewed = [review(collection, "talks-month")]
     before = history_of(collection, reviewed)
     beta = (cards / "beta.yaml").read_text(encoding="utf-8")
@@ -614,10 +620,7 @@ def test_a_fixed_time_is_compared_with_the_latest_build_and_a_moved_card_counts(
         tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
     # A build with an older fixed time makes an older package, not older notes in Anki: the
     # next fixed time must still be later than the build before that one.
-    cards = copy_deck("history", tmp_path)
-    package = tmp_path / "dist" / "history.apkg"
-    assert run(str(cards)).code == 0
-    import_package(collection, package)
+    cards, package = history_deck_in(collection, tmp_path)
     manifest = tmp_path / "dist" / "history.manifest.json"
     latest = int(json.loads(manifest.read_text(encoding="utf-8"))["timestamp"])
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1715558400")
@@ -638,10 +641,7 @@ def test_a_fixed_time_is_compared_with_the_latest_build_and_a_moved_card_counts(
 
 
 def test_immediate_rebuild_imports_as_an_update(tmp_path: Path, collection: Collection) -> None:
-    cards = copy_deck("history", tmp_path)
-    package = tmp_path / "dist" / "history.apkg"
-    assert run(str(cards)).code == 0
-    import_package(collection, package)
+    cards, package = history_deck_in(collection, tmp_path)
     alpha = (cards / "alpha.yaml").read_text(encoding="utf-8")
     (cards / "alpha.yaml").write_text(alpha.replace("a: Tokyo", "a: Tōkyō"), encoding="utf-8")
     # Built within the same second: the timestamp still moves past the last build's.
